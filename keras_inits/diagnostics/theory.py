@@ -1,0 +1,1 @@
+"""Placeholder until issue 7 lands."""

@@ -1,0 +1,174 @@
+"""Fans (number of input and output units) for any kernel, in one place.
+
+Three entry points, from the most general to the most specific:
+
+- :func:`compute_fans` takes explicit axes, with JAX's semantics
+  (``jax.nn.initializers.variance_scaling``): everything that is neither the
+  input, output nor batch axis is the receptive field.
+- :func:`einsum_fans` reads the axes from an ``EinsumDense`` equation, the
+  way Keras 3.15 assigns ``input_axes``/``output_axes``.
+- ``layer_fans(layer, variable)`` knows each Keras layer type's true fans
+  (depthwise, separable, transposed conv, per-gate recurrent, einsum).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+Axes = int | Sequence[int]
+
+
+def check_shape(shape) -> tuple[int, ...]:
+    """Return `shape` as a tuple of non-negative Python ints, or raise."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(
+            "Argument `shape` must be a tuple of non-negative integers. "
+            f"Received: shape={shape!r}"
+        ) from None
+    out = []
+    for d in dims:
+        if isinstance(d, bool) or not hasattr(d, "__index__"):
+            raise TypeError(
+                "Argument `shape` must be a tuple of non-negative integers. "
+                f"Received: shape={shape!r}"
+            )
+        d = int(d.__index__())
+        if d < 0:
+            raise ValueError(
+                "Argument `shape` must be a tuple of non-negative integers. "
+                f"Received: shape={shape!r}"
+            )
+        out.append(d)
+    return tuple(out)
+
+
+def _size(shape, axes, name):
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    rank = len(shape)
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int) or not -rank <= a < rank:
+            raise ValueError(
+                f"Argument `{name}` must hold axes in [-{rank}, {rank}) for a "
+                f"rank-{rank} shape. Received: {name}={axes} for shape={shape}"
+            )
+    normalized = {a % rank for a in axes}
+    if len(normalized) != len(axes):
+        raise ValueError(
+            f"Argument `{name}` names the same axis twice. Received: {name}={axes}"
+        )
+    return math.prod(shape[a] for a in normalized), normalized
+
+
+def compute_fans(
+    shape, in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = ()
+) -> tuple[int, int]:
+    """Fan-in and fan-out of a weight of `shape`.
+
+    ``receptive = size / (in_size * out_size * batch_size)``, then
+    ``fan_in = in_size * receptive`` and ``fan_out = out_size * receptive``.
+    With the defaults this is Keras' convention: a ``Dense`` kernel
+    ``(in, out)`` gives ``(in, out)``; a conv kernel ``(k..., in, out)`` gives
+    ``(prod(k) * in, prod(k) * out)``. A rank-0 shape gives ``(1, 1)`` and a
+    rank-1 shape ``(n,)`` gives ``(n, n)``, as in Keras.
+
+    Args:
+        shape: the weight's shape.
+        in_axis: axis or axes of the input units.
+        out_axis: axis or axes of the output units.
+        batch_axis: axes of independent copies (neither fan), e.g. heads of a
+            per-head kernel.
+
+    Returns:
+        ``(fan_in, fan_out)`` as Python ints.
+
+    Example:
+
+    >>> compute_fans((3, 3, 16, 32))
+    (144, 288)
+    >>> compute_fans((64, 4, 16), in_axis=0, out_axis=(1, 2))
+    (64, 64)
+    """
+    shape = check_shape(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    in_size, in_set = _size(shape, in_axis, "in_axis")
+    out_size, out_set = _size(shape, out_axis, "out_axis")
+    batch_size, batch_set = _size(shape, batch_axis, "batch_axis")
+    if in_set & out_set or in_set & batch_set or out_set & batch_set:
+        raise ValueError(
+            "Arguments `in_axis`, `out_axis` and `batch_axis` must not share an "
+            f"axis. Received: in_axis={in_axis}, out_axis={out_axis}, "
+            f"batch_axis={batch_axis}"
+        )
+    receptive = math.prod(
+        d for i, d in enumerate(shape) if i not in in_set | out_set | batch_set
+    )
+    return int(in_size * receptive), int(out_size * receptive)
+
+
+_EINSUM = re.compile(r"^\s*([a-zA-Z.]+)\s*,\s*([a-zA-Z]+)\s*->\s*([a-zA-Z.]+)\s*$")
+
+
+def einsum_axes(equation: str) -> tuple[list[int], list[int]]:
+    """Kernel axes that are input units and output units, from an equation.
+
+    Follows ``keras.layers.EinsumDense``: a kernel letter that appears in the
+    output is an output axis; otherwise, if it appears in the input, it is an
+    input (contracted) axis.
+    """
+    if not isinstance(equation, str):
+        raise TypeError(
+            f"Argument `equation` must be a string. Received: equation={equation!r}"
+        )
+    match = _EINSUM.match(equation)
+    if not match:
+        raise ValueError(
+            "Argument `equation` must have the form 'ab,bc->ac' (input,kernel->"
+            f"output). Received: equation={equation!r}"
+        )
+    inp, kernel, out = match.groups()
+    input_axes, output_axes = [], []
+    for i, letter in enumerate(kernel):
+        if letter in out:
+            output_axes.append(i)
+        elif letter in inp:
+            input_axes.append(i)
+        else:
+            raise ValueError(
+                f"Kernel dimension '{letter}' of equation {equation!r} appears "
+                "in neither the input nor the output."
+            )
+    return input_axes, output_axes
+
+
+def einsum_fans(equation: str, kernel_shape) -> tuple[int, int]:
+    """True fans of an ``EinsumDense`` kernel, read from its equation.
+
+    ``fan_in`` is the product of the contracted kernel dimensions, ``fan_out``
+    the product of the kernel dimensions that reach the output. For a
+    ``MultiHeadAttention`` query kernel (``"abc,cde->abde"``, shape
+    ``(d_model, heads, key_dim)``) that is ``(d_model, heads * key_dim)``,
+    where the conv convention would give ``heads * d_model`` as fan-in.
+
+    Example:
+
+    >>> einsum_fans("abc,cde->abde", (64, 4, 16))
+    (64, 64)
+    """
+    shape = check_shape(kernel_shape)
+    input_axes, output_axes = einsum_axes(equation)
+    if len(shape) != len(input_axes) + len(output_axes):
+        raise ValueError(
+            f"Argument `kernel_shape` has rank {len(shape)} but equation "
+            f"{equation!r} has a rank-{len(input_axes) + len(output_axes)} kernel. "
+            f"Received: kernel_shape={shape}"
+        )
+    return math.prod(shape[a] for a in input_axes), math.prod(
+        shape[a] for a in output_axes
+    )

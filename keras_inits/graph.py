@@ -1,0 +1,177 @@
+"""Walk a built Keras model one layer at a time, with cached inputs.
+
+This is the only module that touches Keras' private graph API
+(``Functional._run_through_graph``, ``_nodes_by_depth``, ``Sequential._functional``,
+``Layer._flatten_layers``). Everything else calls :func:`walk`,
+:func:`layer_outputs` and :func:`all_layers`.
+
+:func:`walk` evaluates a Sequential or Functional model node by node in
+topological order, each node on the tensors its parents produced, and hands
+every leaf layer to a visitor that may change the layer's weights and
+re-evaluate that one layer before its output is passed on. A step such as
+LSUV therefore costs one forward pass plus its re-evaluations: linear in
+depth. Nested graph models (a Functional used as a block) are expanded;
+multi-input/multi-output graphs and layers called with keyword arguments
+(``MultiHeadAttention(q, v, attention_mask=...)``) are handled because each
+node's own recorded arguments are replayed. Subclassed models have no graph:
+:func:`is_graph_model` is False for them and callers fall back to full
+forward passes (see :func:`capture_outputs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+import keras
+
+Visitor = Callable[[keras.layers.Layer, Callable[[], object]], object]
+
+
+def _functional(model):
+    """The Functional graph behind `model`, or None (subclassed / unbuilt)."""
+    from keras.src.models.functional import Functional
+
+    if isinstance(model, keras.Sequential):
+        graph = getattr(model, "_functional", None)
+        return graph if isinstance(graph, Functional) else None
+    if isinstance(model, Functional):
+        return model
+    return None
+
+
+def is_graph_model(model) -> bool:
+    """True for built Sequential and Functional models (those with a graph)."""
+    return _functional(model) is not None
+
+
+def _is_leaf(op) -> bool:
+    return isinstance(op, keras.layers.Layer) and not is_graph_model(op)
+
+
+def walk(model, inputs, visit: Visitor | None = None):
+    """Evaluate `model` on `inputs` one node at a time; return its outputs.
+
+    Args:
+        model: a built Sequential or Functional model.
+        inputs: what the model is called on (array, tensor, list or dict).
+        visit: called as ``visit(layer, call)`` for every leaf layer, in
+            topological order (nested models expanded); ``call()`` evaluates
+            the layer on its cached inputs with its current weights. The
+            visitor returns the layer's output (normally ``call()``, called
+            again after it changed the weights). Keras operations that are not
+            layers (``keras.ops.add`` in a functional graph) are evaluated
+            without a visit. A layer called at several nodes is visited once
+            per node.
+
+    Raises:
+        ValueError: if `model` has no graph (subclassed or unbuilt).
+    """
+    graph = _functional(model)
+    if graph is None:
+        raise ValueError(
+            f"Model {model.name!r} has no layer graph (it is subclassed or not "
+            "built); it can only be run as a whole."
+        )
+
+    def operation_fn(op):
+        def call(*args, **kwargs):
+            if is_graph_model(op):
+                return walk(op, args[0] if len(args) == 1 else list(args), visit)
+            if visit is None or not _is_leaf(op):
+                return op(*args, **kwargs)
+            return visit(op, lambda: op(*args, **kwargs))
+
+        return call
+
+    return graph._run_through_graph(
+        graph._standardize_inputs(inputs), operation_fn=operation_fn
+    )
+
+
+def layer_outputs(model, inputs) -> list[tuple[keras.layers.Layer, object]]:
+    """Every leaf layer's output, in topological order, from one forward pass.
+
+    Graph models are walked (:func:`walk`); subclassed models are run once
+    with every leaf layer's output captured (:func:`capture_outputs`).
+    """
+    if is_graph_model(model):
+        seen = []
+
+        def record(layer, call):
+            out = call()
+            seen.append((layer, out))
+            return out
+
+        walk(model, inputs, record)
+        return seen
+    with capture_outputs(all_layers(model)) as seen:
+        model(inputs)
+    return list(seen)
+
+
+@contextlib.contextmanager
+def capture_outputs(layers):
+    """Record ``(layer, output)`` for each call of `layers` while active.
+
+    The fallback for subclassed models: it wraps the instances' ``call``
+    (not the class), so other instances are untouched, and always unwraps.
+    """
+    seen = []
+    patched = []
+    try:
+        for layer in layers:
+            original = layer.call
+
+            def wrapped(*args, _layer=layer, _original=original, **kwargs):
+                out = _original(*args, **kwargs)
+                seen.append((_layer, out))
+                return out
+
+            layer.call = wrapped
+            patched.append(layer)
+        yield seen
+    finally:
+        for layer in patched:
+            del layer.call
+
+
+def all_layers(model) -> list[keras.layers.Layer]:
+    """The layers `model` calls as units, once each (nested models expanded).
+
+    For graph models: the layers at the graph's nodes, in topological order.
+    For subclassed models: every tracked layer that tracks no sublayer, in
+    Keras' tracking order (attribute assignment order, usually but not
+    necessarily execution order).
+    """
+    graph = _functional(model)
+    if graph is None:
+        return [
+            layer
+            for layer in model._flatten_layers(include_self=False, recursive=True)
+            if not list(layer._flatten_layers(include_self=False, recursive=False))
+        ]
+    order = []
+    for depth in sorted(graph._nodes_by_depth, reverse=True):
+        for node in graph._nodes_by_depth[depth]:
+            op = node.operation
+            if node.is_input or op is None:
+                continue
+            if is_graph_model(op):
+                inner = all_layers(op)
+            elif isinstance(op, keras.layers.Layer):
+                inner = [op]
+            else:
+                inner = []
+            order.extend(layer for layer in inner if not _contains(order, layer))
+    return order
+
+
+def sublayers(layer) -> list[keras.layers.Layer]:
+    """`layer` and every layer it tracks, recursively (e.g. an attention
+    layer's ``query_dense``), in tracking order."""
+    return list(layer._flatten_layers(include_self=True, recursive=True))
+
+
+def _contains(layers, layer) -> bool:
+    return any(layer is other for other in layers)

@@ -1,0 +1,5 @@
+"""Layers keras_inits adds: ResidualScale (SkipInit / ReZero gate)."""
+
+from keras_inits.residual import ResidualScale
+
+__all__ = ["ResidualScale"]
