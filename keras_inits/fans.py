@@ -47,8 +47,14 @@ def check_shape(shape) -> tuple[int, ...]:
 
 
 def _size(shape, axes, name):
-    axes = (axes,) if isinstance(axes, int) else tuple(axes)
     rank = len(shape)
+    try:
+        axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    except TypeError:
+        raise ValueError(
+            f"Argument `{name}` must be an int or a tuple of ints. Received: "
+            f"{name}={axes!r}"
+        ) from None
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, int) or not -rank <= a < rank:
             raise ValueError(
