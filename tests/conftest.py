@@ -16,5 +16,38 @@ def _reset_keras_state():
     keras.backend.clear_session()
 
 
-def backend():
-    return keras.backend.backend()
+# Test files that make up the `core` subset CI also runs on jax and torch
+# (README, "Backends and distribution"): everything but the slow end-to-end
+# runs (examples, CLI compare, distribution children), which run on TensorFlow.
+CORE_FILES = (
+    "initializers/",
+    "test_fans.py",
+    "test_gain.py",
+    "test_registry.py",
+    "test_saving.py",
+    "test_saved_models.py",
+    "test_graph.py",
+    "test_layer_fans.py",
+    "test_reinit.py",
+    "test_lsuv.py",
+    "test_data_dependent.py",
+    "test_callbacks.py",
+    "test_residual.py",
+    "test_transformer.py",
+    "test_signal_report.py",
+    "test_theory.py",
+    "test_metainit.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.as_posix()
+        if any(f"/tests/{name}" in path for name in CORE_FILES):
+            item.add_marker(pytest.mark.core)
+    if keras.backend.backend() == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason="needs the TensorFlow backend (tf.data / tf.distribute)")
+    for item in items:
+        if "tf_only" in item.keywords:
+            item.add_marker(skip)
