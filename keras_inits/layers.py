@@ -1,5 +1,5 @@
-"""Layers keras_inits adds: ResidualScale (SkipInit / ReZero gate)."""
+"""Layers keras_inits adds: ResidualScale (SkipInit / ReZero gate) and ScalarBias."""
 
-from keras_inits.residual import ResidualScale
+from keras_inits.residual import ResidualScale, ScalarBias
 
-__all__ = ["ResidualScale"]
+__all__ = ["ResidualScale", "ScalarBias"]

@@ -76,6 +76,7 @@ def build_models() -> dict[str, keras.Model]:
         branch = keras.layers.Dense(8, activation="relu")(h)
         branch = keras.layers.Dense(8)(branch)
         h = keras.layers.Add()([h, ki.layers.ResidualScale(init=0.1)(branch)])
+        h = ki.layers.ScalarBias(init=0.05)(h)
     models["residual_scale"] = keras.Model(res_in, h, name="residual_scale")
 
     mha_in = keras.Input((4, 16))
