@@ -69,7 +69,17 @@ def first_batch(data, batch_size=None, *, name="data"):
                 f"Argument `{name}`{key} holds {int(np.sum(~np.isfinite(arr)))} "
                 "NaN or inf values; initialization needs finite data."
             )
+    if all(_constant(ops.convert_to_numpy(v)) for _, v in _named(x)):
+        raise ValueError(
+            f"Argument `{name}` is constant: every sample of the batch is identical, "
+            "so no statistic of the data can calibrate a layer. Pass a batch of at "
+            "least 2 distinct samples."
+        )
     return x
+
+
+def _constant(arr) -> bool:
+    return arr.shape[0] < 2 or bool(np.all(arr == arr[:1]))
 
 
 def _named(x):
@@ -117,6 +127,21 @@ def atomic_weights(model):
         for v, value in saved:
             v.assign(value)
         raise
+
+
+def seed_for(model, seed):
+    """``variable -> int seed | None``: a distinct, stable seed per variable.
+
+    The key is the variable's position in ``model.weights`` and its name, so
+    two models of the same architecture get the same seeds whatever Keras
+    auto-named their layers.
+    """
+    keys = {id(v): f"{i}/{v.name}" for i, v in enumerate(model.weights)}
+
+    def of(variable):
+        return variable_seed(seed, keys.get(id(variable), variable.path))
+
+    return of
 
 
 def variable_seed(seed, key: str) -> int | None:

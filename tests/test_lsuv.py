@@ -1,0 +1,268 @@
+"""LSUV: variances measured independently after the fact, safety, determinism."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_inits as ki
+from tests.helpers import to_numpy
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((128, 16)).astype("float32")
+
+
+def weights(model):
+    return [to_numpy(v).copy() for v in model.weights]
+
+
+def assert_same(before, model):
+    for a, v in zip(before, model.weights):
+        np.testing.assert_array_equal(a, to_numpy(v))
+
+
+def mlp(depth, activation, fused=False, width=32):
+    layers = [keras.Input((16,))]
+    for i in range(depth):
+        layers.append(keras.layers.Dense(width, activation=activation if fused else None, name=f"d{i}"))
+        if not fused:
+            layers.append(keras.layers.Activation(activation))
+    layers.append(keras.layers.Dense(10, name="head"))
+    return keras.Sequential(layers)
+
+
+def output_var(model, name, x):
+    """Variance of a layer's output through a sub-model built here."""
+    sub = keras.Model(model.inputs[0], model.get_layer(name).output)
+    return float(np.var(to_numpy(sub(x))))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_every_layer_within_tol_deep_mlp(activation):
+    model = mlp(12, activation)
+    report = ki.lsuv(model, X, tol=0.05, seed=0, verbose=0)
+    assert len(report.rows) == 13 and not report.not_converged
+    for row in report.rows:
+        assert abs(output_var(model, row.layer, X) - 1.0) <= 0.05, row
+
+
+def test_fused_activation_measures_pre_activation():
+    model = mlp(6, "relu", fused=True)
+    ki.lsuv(model, X, seed=0, verbose=0)
+    h = X
+    for layer in model.layers:
+        w, b = (to_numpy(v) for v in (layer.kernel, layer.bias))
+        z = h @ w + b
+        assert abs(z.var() - 1.0) <= 0.1, layer.name
+        h = np.maximum(z, 0) if layer.name != "head" else z
+    assert "pre-activation" in ki.lsuv(model, X, verbose=0).rows[0].note
+
+
+def test_cnn():
+    inp = keras.Input((8, 8, 3))
+    h = keras.layers.Conv2D(8, 3, padding="same", name="c0")(inp)
+    h = keras.layers.Activation("relu")(h)
+    h = keras.layers.Conv2D(8, 3, strides=2, name="c1")(h)
+    h = keras.layers.Activation("relu")(h)
+    h = keras.layers.Conv2DTranspose(4, 3, name="t2")(h)
+    out = keras.layers.Dense(5, name="head")(keras.layers.Flatten()(h))
+    model = keras.Model(inp, out)
+    x = RNG.standard_normal((32, 8, 8, 3)).astype("float32")
+    report = ki.lsuv(model, x, seed=1, verbose=0)
+    for row in report.rows:
+        assert abs(output_var(model, row.layer, x) - 1.0) <= 0.1, row
+
+
+def test_orthonormal_preinit_per_fan_layout():
+    layer = keras.layers.Conv2D(32, 3)
+    layer.build((None, 8, 8, 2))  # fan_in 18 <= 32: orthonormal rows of the (18, 32) view
+    from keras_inits.lsuv import orthonormal_kernel
+
+    assert orthonormal_kernel(layer, seed=0)
+    m = to_numpy(layer.kernel).reshape(18, 32).astype("float64")
+    np.testing.assert_allclose(m @ m.T, np.eye(18), atol=1e-5)
+
+
+def test_residual_functional_model():
+    inp = keras.Input((16,))
+    h = keras.layers.Dense(16, name="stem")(inp)
+    for i in range(3):
+        b = keras.layers.Dense(16, name=f"b{i}a")(h)
+        b = keras.layers.Activation("relu")(b)
+        b = keras.layers.Dense(16, name=f"b{i}b")(b)
+        h = keras.layers.Add()([h, b])
+    model = keras.Model(inp, keras.layers.Dense(3, name="head")(h))
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    for row in report.rows:
+        assert abs(output_var(model, row.layer, X) - 1.0) <= 0.1, row
+
+
+def test_multi_head_attention_sublayers():
+    inp = keras.Input((6, 16))
+    mha = keras.layers.MultiHeadAttention(2, 8, name="mha")
+    model = keras.Model(inp, mha(inp, inp))
+    x = RNG.standard_normal((8, 6, 16)).astype("float32")
+    report = ki.lsuv(model, x, seed=0, verbose=0)
+    assert {r.layer for r in report.rows} == {"query", "key", "value", "attention_output"}
+    assert abs(float(np.var(to_numpy(model(x)))) - 1.0) <= 0.1
+
+
+def test_constant_data_is_refused():
+    model = mlp(3, "tanh")
+    before = weights(model)
+    with pytest.raises(ValueError, match="constant"):
+        ki.lsuv(model, np.ones((16, 16), "float32"), verbose=0)
+    assert_same(before, model)
+
+
+def test_dead_layer_fails_naming_it_and_restores_every_weight():
+    model = mlp(3, "relu", fused=True)
+    model.get_layer("d1").kernel.assign(np.zeros((32, 32), "float32"))
+    before = weights(model)
+    with pytest.raises(ValueError, match="'d1'.*variance 0"):
+        ki.lsuv(model, X, orthonormal=False, verbose=0)
+    assert_same(before, model)
+
+
+def test_failure_midway_restores(monkeypatch):
+    model = mlp(4, "relu")
+    before = weights(model)
+    import sys
+
+    mod = sys.modules["keras_inits.lsuv"]  # the package attribute `lsuv` is the function
+
+    calls = {"n": 0}
+    original = mod._variance
+
+    def flaky(out, name):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise RuntimeError("simulated failure")
+        return original(out, name)
+
+    monkeypatch.setattr(mod, "_variance", flaky)
+    with pytest.raises(RuntimeError, match="simulated"):
+        ki.lsuv(model, X, verbose=0)
+    assert_same(before, model)
+
+
+@pytest.mark.parametrize(
+    "data,match",
+    [
+        (np.full((8, 16), np.nan, "float32"), "NaN"),
+        (np.zeros((0, 16), "float32"), "empty"),
+        ([], "empty|must be"),
+        ("x", "must be"),
+    ],
+)
+def test_bad_data(data, match):
+    model = mlp(2, "tanh")
+    before = weights(model)
+    with pytest.raises((ValueError, TypeError), match=match):
+        ki.lsuv(model, data, verbose=0)
+    assert_same(before, model)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"target_var": 0.0}, "target_var"),
+        ({"tol": -1.0}, "tol"),
+        ({"max_iters": 0}, "max_iters"),
+        ({"layers": ["nope"]}, "nope"),
+        ({"verbose": 3}, "verbose"),
+        ({"seed": "s"}, "seed"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ki.lsuv(mlp(2, "tanh"), X, **kwargs)
+
+
+def test_non_convergence_warns_and_keeps_best():
+    model = mlp(2, "tanh")
+    for layer in model.layers:
+        if hasattr(layer, "bias"):
+            layer.bias.assign(RNG.normal(0, 2.0, layer.bias.shape).astype("float32"))
+    with pytest.warns(UserWarning, match="did not reach"):
+        report = ki.lsuv(model, X, tol=1e-6, max_iters=1, verbose=0)
+    assert report.not_converged
+    assert all(r.iterations == 1 for r in report.rows if not r.converged)
+
+
+def test_unbuilt_sequential_is_built_from_the_batch():
+    model = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(2)])
+    report = ki.lsuv(model, X, verbose=0)
+    assert model.built and len(report.rows) == 2
+
+
+def test_frozen_layers_skipped_and_listed():
+    model = mlp(3, "tanh")
+    model.get_layer("d1").trainable = False
+    before = to_numpy(model.get_layer("d1").kernel).copy()
+    report = ki.lsuv(model, X, verbose=0)
+    assert ("d1", "frozen (trainable=False)") in report.skipped
+    np.testing.assert_array_equal(before, to_numpy(model.get_layer("d1").kernel))
+
+
+def test_layers_argument_restricts():
+    model = mlp(3, "tanh")
+    report = ki.lsuv(model, X, layers=["d1", model.get_layer("head")], verbose=0)
+    assert [r.layer for r in report.rows] == ["d1", "head"]
+
+
+def test_determinism_with_seed():
+    a, b = mlp(3, "relu"), mlp(3, "relu")
+    b.set_weights(a.get_weights())
+    ki.lsuv(a, X, seed=4, verbose=0)
+    ki.lsuv(b, X, seed=4, verbose=0)
+    for va, vb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(to_numpy(va), to_numpy(vb))
+
+
+def test_target_mean_centres_units():
+    model = mlp(2, "relu", fused=True)
+    ki.lsuv(model, X, target_mean=0.0, verbose=0)
+    z = X @ to_numpy(model.layers[0].kernel) + to_numpy(model.layers[0].bias)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-4)
+
+
+def test_accepts_tuple_dict_iterable_and_dataset():
+    model = mlp(2, "tanh")
+    for data in [(X, np.zeros(128)), iter([X[:32], X[32:]])]:
+        assert len(ki.lsuv(model, data, verbose=0).rows) == 3
+    inp = {"a": keras.Input((4,), name="a"), "b": keras.Input((4,), name="b")}
+    h = keras.layers.Dense(6)(keras.layers.Concatenate()([inp["a"], inp["b"]]))
+    two = keras.Model(inp, keras.layers.Dense(2)(h))
+    report = ki.lsuv(two, {"a": X[:, :4], "b": X[:, 4:8]}, verbose=0)
+    assert len(report.rows) == 2
+
+
+@pytest.mark.tf_only
+def test_tf_data_dataset():
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((X, np.zeros(128))).batch(64)
+    assert len(ki.lsuv(mlp(2, "tanh"), ds, verbose=0).rows) == 3
+
+
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.a = keras.layers.Dense(16, activation="tanh")
+        self.b = keras.layers.Dense(8)
+
+    def call(self, x):
+        return self.b(self.a(x))
+
+
+def test_subclassed_model_fallback():
+    model = Subclassed()
+    model(X[:2])
+    report = ki.lsuv(model, X, verbose=0)
+    assert len(report.rows) == 2
+    assert abs(float(np.var(to_numpy(model(X)))) - 1.0) <= 0.1
+
+
+def test_progbar_when_verbose(capsys):
+    ki.lsuv(mlp(2, "tanh"), X, verbose=1)
+    assert "3/3" in capsys.readouterr().out
