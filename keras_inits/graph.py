@@ -299,7 +299,7 @@ def residual_branches(model) -> tuple[list[ResidualBranch], list[tuple[str, str]
     if graph is None:
         return [], [(model.name, "subclassed model: no layer graph to analyse")]
     depths = _node_depths(graph)
-    branches, opaque = [], []
+    branches, opaque, seen_models = [], [], []
     ordered_nodes = [
         n for d in sorted(graph._nodes_by_depth, reverse=True) for n in graph._nodes_by_depth[d]
     ]
@@ -308,6 +308,9 @@ def residual_branches(model) -> tuple[list[ResidualBranch], list[tuple[str, str]
         if node.is_input or op is None:
             continue
         if is_graph_model(op):
+            if _contains(seen_models, op):
+                continue  # a block used twice shares its weights: analyse once
+            seen_models.append(op)
             inner, inner_opaque = residual_branches(op)
             branches.extend(inner)
             opaque.extend(inner_opaque)
