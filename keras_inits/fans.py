@@ -178,3 +178,105 @@ def einsum_fans(equation: str, kernel_shape) -> tuple[int, int]:
     return math.prod(shape[a] for a in input_axes), math.prod(
         shape[a] for a in output_axes
     )
+
+
+def _rnn_gates(cell) -> int | None:
+    import keras
+
+    if isinstance(cell, keras.layers.LSTMCell):
+        return 4
+    if isinstance(cell, keras.layers.GRUCell):
+        return 3
+    if isinstance(cell, keras.layers.SimpleRNNCell):
+        return 1
+    return None
+
+
+def rnn_cell(layer):
+    """The cell of a Keras RNN layer (or the layer if it is a cell), else None."""
+    import keras
+
+    cell = layer.cell if isinstance(layer, keras.layers.RNN) else layer
+    return cell if _rnn_gates(cell) is not None else None
+
+
+def gate_count(layer) -> int:
+    """Gates stacked along a recurrent kernel's last axis: LSTM 4, GRU 3, SimpleRNN 1."""
+    cell = rnn_cell(layer)
+    if cell is None:
+        raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}) is not a Keras RNN.")
+    return _rnn_gates(cell)
+
+
+def layer_fans(layer, variable) -> tuple[int, int]:
+    """True (fan_in, fan_out) of `variable`, a weight of `layer`.
+
+    ====================== ============================ =========================
+    layer                  variable (Keras layout)      fans
+    ====================== ============================ =========================
+    Dense                  kernel (in, out)             (in, out)
+    Conv1D/2D/3D           kernel (k..., in/g, out)     (R*in/g, R*out), R = prod(k)
+                                                        (torch's per-group rule)
+    Conv*Transpose         kernel (k..., out, in)       (R*in, R*out): the input
+                                                        axis is LAST (Keras'
+                                                        compute_fans and torch
+                                                        swap them); stride 1 rule
+    DepthwiseConv1D/2D,    depthwise_kernel             (R, R*m): each output sees
+    SeparableConv* depth.  (k..., in, m)                one input channel (torch's
+                                                        per-group rule, groups=in)
+    SeparableConv* point.  pointwise_kernel (1.., c, o) (c, o)
+    EinsumDense (and MHA's kernel                       from the equation
+    q/k/v/output)                                       (:func:`einsum_fans`)
+    LSTM/GRU/SimpleRNN     kernel (in, G*u)             (in, u) per gate
+    (layers or cells)      recurrent_kernel (u, G*u)    (u, u) per gate
+    Embedding              embeddings (vocab, d)        (1, d): a lookup is a
+                                                        one-hot row (one active
+                                                        input) times the table
+    ====================== ============================ =========================
+
+    Raises:
+        ValueError: `variable` is not a kernel-like weight of `layer`, or the
+            layer type is unknown.
+    """
+    import keras
+
+    if not any(variable is w for w in layer.weights):
+        raise ValueError(
+            f"Variable {getattr(variable, 'path', variable)!r} is not a weight of layer "
+            f"{layer.name!r}."
+        )
+    shape = check_shape(variable.shape)
+    cell = rnn_cell(layer)
+    if cell is not None:
+        gates = _rnn_gates(cell)
+        if variable is cell.kernel:
+            return shape[0], shape[1] // gates
+        if variable is cell.recurrent_kernel:
+            return shape[0], shape[1] // gates
+    elif isinstance(layer, keras.layers.EinsumDense) and variable is layer.kernel:
+        return einsum_fans(layer.equation, shape)
+    elif isinstance(layer, keras.layers.Embedding) and variable is layer.embeddings:
+        return 1, shape[-1]
+    elif isinstance(layer, (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)) and (
+        variable is layer.kernel
+    ):
+        receptive = math.prod(shape[:-2])
+        return receptive, receptive * shape[-1]
+    elif isinstance(layer, (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)):
+        if variable is layer.depthwise_kernel:
+            receptive = math.prod(shape[:-2])
+            return receptive, receptive * shape[-1]
+        if variable is layer.pointwise_kernel:
+            return compute_fans(shape)
+    elif isinstance(
+        layer,
+        (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose),
+    ) and variable is layer.kernel:
+        return compute_fans(shape, in_axis=-1, out_axis=-2)
+    elif isinstance(layer, (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D,
+                            keras.layers.Conv3D)) and variable is layer.kernel:
+        return compute_fans(shape)
+    raise ValueError(
+        f"No fan rule for variable {variable.path!r} of layer {layer.name!r} "
+        f"({type(layer).__name__})."
+    )

@@ -104,11 +104,19 @@ class InitReport:
         return len(self.rows)
 
     def __str__(self):
-        header = ("layer", "action", "stat", "before", "after", "scale", "iters", "converged")
+        header = ("layer", "action", "stat", "before", "after", "scale", "iters", "converged", "note")
         body = [
-            (r.layer, r.action, r.stat, r.before, r.after, r.scale, r.iterations, r.converged)
+            (r.layer, r.action, r.stat, r.before, r.after, r.scale, r.iterations, r.converged, r.note)
             for r in self.rows
         ]
+        iterative = any(r.iterations is not None for r in self.rows)
+        keep = [
+            i for i, h in enumerate(header)
+            if any(row[i] not in (None, "") for row in body)
+            and (h != "converged" or iterative)
+        ]
+        header = tuple(header[i] for i in keep)
+        body = [tuple(row[i] for i in keep) for row in body]
         parts = [f"InitReport({self.step}): {len(self.rows)} touched, "
                  f"{len(self.skipped)} skipped"]
         if body:
