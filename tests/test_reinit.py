@@ -71,22 +71,24 @@ def test_reinitialize_corrects_keras_fans():
     h = keras.layers.DepthwiseConv2D(3, depth_multiplier=4, depthwise_initializer="he_normal", name="dw")(inp)
     h = keras.layers.Conv2DTranspose(64, 3, kernel_initializer="he_normal", name="tr")(h)
     h = keras.layers.Reshape((-1, 64))(h)
-    h = keras.layers.LSTM(64, kernel_initializer="he_normal", name="lstm")(h)
+    h = keras.layers.LSTM(64, kernel_initializer="glorot_uniform", name="lstm")(h)
     model = keras.Model(inp, h)
     dw, tr, lstm = (model.get_layer(n) for n in ("dw", "tr", "lstm"))
     # Keras' own he_normal, before: wrong by the factors DESIGN.md records.
     keras_ratio = {
         "dw": np.std(to_numpy(dw.kernel)) / he(9),
         "tr": np.std(to_numpy(tr.kernel)) / he(9 * 128),
-        "lstm": np.std(to_numpy(lstm.cell.kernel)) / he(64),
+        "lstm": np.std(to_numpy(lstm.cell.kernel)) / math.sqrt(2.0 / (64 + 64)),
     }
     assert keras_ratio["dw"] < 0.25  # fan_in counted x 128 channels
     assert keras_ratio["tr"] == pytest.approx(math.sqrt(128 / 64), rel=0.1)  # in/out swapped
-    assert keras_ratio["lstm"] < 0.7  # 4 gates stacked into fan_out
+    assert keras_ratio["lstm"] < 0.7  # glorot: 4 gates stacked into fan_out
     ki.reinitialize(model, kernel="kaiming_normal", seed=0)
     assert_moments(dw.kernel, he(9))
     assert_moments(tr.kernel, he(9 * 128))
     assert_moments(lstm.cell.kernel, he(64))
+    ki.reinitialize(model, kernel="glorot_uniform", seed=1, layers=["lstm"])
+    assert_moments(lstm.cell.kernel, math.sqrt(2.0 / (64 + 64)), dist="uniform")
     rk = to_numpy(lstm.cell.recurrent_kernel).astype("float64")
     for g in range(4):
         block = rk[:, g * 64:(g + 1) * 64]
