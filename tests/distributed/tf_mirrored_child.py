@@ -69,7 +69,8 @@ def resnet():
 
 
 def fit(model, callback):
-    model.compile("adam", "sparse_categorical_crossentropy")
+    with strategy.scope():  # optimizer variables must be created in the scope
+        model.compile("adam", "sparse_categorical_crossentropy")
     seen, probe = first_batch_kernels(model)
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[callback, probe])
     return seen
