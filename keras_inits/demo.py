@@ -100,14 +100,14 @@ def residual_mlp(blocks, width=64, gate=False):
 
 
 def layer_variances(model, x) -> list[float]:
-    """Output variance of every hidden weight layer at init (one forward pass)."""
+    """Variance at init along the network's trunk (one forward pass): after
+    each residual merge for residual nets, else after each hidden weight layer."""
     from keras_inits.graph import layer_outputs
 
-    return [
-        float(np.var(keras.ops.convert_to_numpy(out)))
-        for layer, out in layer_outputs(model, x)
-        if layer.name != "head" and layer.weights
-    ]
+    outputs = [(layer, out) for layer, out in layer_outputs(model, x) if layer.name != "head"]
+    merges = [(layer, out) for layer, out in outputs if isinstance(layer, keras.layers.Add)]
+    picked = merges or [(layer, out) for layer, out in outputs if layer.weights]
+    return [float(np.var(keras.ops.convert_to_numpy(out))) for _, out in picked]
 
 
 @dataclasses.dataclass
@@ -250,7 +250,8 @@ def plot_runs(runs: list[Run], path: str, seed: int = 0) -> str:
             v = np.maximum(np.asarray(r.layer_variances, dtype=float), 1e-30)
             row[0].plot(np.arange(1, len(v) + 1), v, label=r.scheme, lw=1.6)
         row[0].set_yscale("log")
-        row[0].set_xlabel("layer (in order)")
+        row[0].set_xlabel("block (trunk after each residual add)" if "residual" in setting
+                          else "layer (in order)")
         row[0].set_ylabel("activation variance at init")
         row[0].set_title(setting)
         row[0].grid(alpha=0.3)
