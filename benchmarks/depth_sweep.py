@@ -15,8 +15,8 @@ import argparse
 import keras
 
 import keras_inits as ki
-from keras_inits.metainit import SUPPORTED_BACKENDS
 from keras_inits.demo import TRAINED_ACCURACY, load_digits_split, plain_mlp
+from keras_inits.metainit import SUPPORTED_BACKENDS
 
 SCHEMES = {
     "glorot_uniform (keras default)": ("glorot_uniform", None),

@@ -59,9 +59,9 @@ def main(argv=None):
         keras.utils.set_random_seed(depth)
         model = mlp(depth)
         start = model.get_weights()
-        ours = timed(lambda: ki.lsuv(model, x, orthonormal=False, verbose=0))
+        ours = timed(lambda m=model: ki.lsuv(m, x, orthonormal=False, verbose=0))
         model.set_weights(start)
-        naive = timed(lambda: naive_lsuv(model, x))
+        naive = timed(lambda m=model: naive_lsuv(m, x))
         rows.append((depth, ours, naive))
         print(f"{depth:5d}  {ours:13.2f}  {naive:9.2f}  {naive / ours:8.1f}x  {ours / depth:14.4f}")
     first, last = rows[0], rows[-1]

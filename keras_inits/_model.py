@@ -162,3 +162,8 @@ def check_model_seed(seed):
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
     return seed
+
+
+def scalar(x) -> float:
+    """A backend scalar as a Python float, detached from any autodiff graph."""
+    return float(np.asarray(ops.convert_to_numpy(x)))

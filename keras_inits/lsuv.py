@@ -30,6 +30,7 @@ from keras_inits._model import (
     check_model_seed,
     ensure_built,
     first_batch,
+    scalar,
     seed_for,
 )
 from keras_inits.fans import einsum_axes
@@ -141,7 +142,7 @@ def _resolve_verbose(verbose):
 
 
 def _variance(out, layer_name):
-    value = float(ops.var(ops.cast(out, "float32")))
+    value = scalar(ops.var(ops.cast(out, "float32")))
     if not math.isfinite(value):
         raise ValueError(f"Layer {layer_name!r} produced NaN or inf outputs; every weight was restored.")
     return value
@@ -391,14 +392,14 @@ def data_dependent_init(
             axes = tuple(range(len(out.shape) - 1))
             mean = ops.mean(out, axis=axes)
             std = ops.sqrt(ops.var(out, axis=axes))
-            smallest = float(ops.min(std))
+            smallest = scalar(ops.min(std))
             if not math.isfinite(smallest) or smallest < eps:
                 raise ValueError(
                     f"Layer {layer.name!r} has a unit with variance {smallest**2:.3g} on this "
                     "batch (dead unit or constant data): cannot normalize it. Every "
                     "weight was restored."
                 )
-            before = float(ops.var(out))
+            before = scalar(ops.var(out))
             shape = [1] * len(layer.kernel.shape)
             shape[_unit_axis(layer)] = -1
             layer.kernel.assign(ops.cast(layer.kernel / ops.reshape(std, shape), layer.kernel.dtype))
@@ -407,7 +408,7 @@ def data_dependent_init(
                 layer.bias.assign(ops.cast((layer.bias - mean) / std, layer.bias.dtype))
             else:
                 note = (note + ", no bias: mean not centred").strip(", ")
-            after = float(ops.var(ops.cast(call(), "float32")))
+            after = scalar(ops.var(ops.cast(call(), "float32")))
         report.add(layer.name, "unit mean 0, var 1", before=before, after=after,
                    stat="output var", note=note)
 

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_inits._model import atomic_weights, ensure_built, first_batch
+from keras_inits._model import atomic_weights, ensure_built, first_batch, scalar
 from keras_inits.initializers._base import check_number
 from keras_inits.report import InitReport
 
@@ -167,7 +167,7 @@ def metainit(
     x, y = _xy(data, batch_size)
     ensure_built(model, x)
     fn = _Functional(model, x, y, _loss_fn(loss))
-    norms0 = np.array([float(ops.norm(ops.reshape(w, (-1,)))) for w in fn.base])
+    norms0 = np.array([scalar(ops.norm(ops.reshape(w, (-1,)))) for w in fn.base])
     scales = np.ones(len(fn.base), dtype="float32")
     memory = np.zeros(len(fn.base))
     report = InitReport("metainit")
@@ -271,9 +271,9 @@ def gradinit(
         for t in range(1, steps + 1):
             s = ops.convert_to_tensor(scales)
             g = _grad(lambda ts: fn.loss_of(ts, x1, y1))(fn.scaled(s))
-            norm = float(ops.sqrt(sum(ops.sum(gi * gi) for gi in g)))
+            norm = scalar(ops.sqrt(sum(ops.sum(gi * gi) for gi in g)))
             constrained = norm > gamma
-            (ds,) = _grad(lambda ss: objective(ss[0], constrained))([s])
+            (ds,) = _grad(lambda ss, c=constrained: objective(ss[0], c))([s])
             ds = np.nan_to_num(ops.convert_to_numpy(ds).astype("float64"), nan=0.0)
             m_t = 0.9 * m_t + 0.1 * ds
             v_t = 0.999 * v_t + 0.001 * ds**2
@@ -282,7 +282,7 @@ def gradinit(
         loss_after = _finite(float(fn.loss_of(fn.scaled(ops.convert_to_tensor(scales)))), "loss")
         for j, i in enumerate(fn.index):
             var = fn.trainable[i]
-            before = float(ops.std(fn.base[j]))
+            before = scalar(ops.std(fn.base[j]))
             var.assign(ops.cast(fn.base[j] * float(scales[j]), var.dtype))
             report.add(var.path, "scale", before=before, after=before * float(scales[j]),
                        scale=float(scales[j]), iterations=steps, stat="std")

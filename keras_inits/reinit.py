@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from keras_inits import graph
-from keras_inits._model import atomic_weights, check_model_seed, seed_for
+from keras_inits._model import atomic_weights, check_model_seed, scalar, seed_for
 from keras_inits.fans import gate_count, layer_fans, rnn_cell
 from keras_inits.report import InitReport
 
@@ -70,7 +70,7 @@ def draw(init, shape, fans, seed, dtype):
 
 
 def _std(variable) -> float:
-    return float(ops.std(ops.cast(variable, "float32")))
+    return scalar(ops.std(ops.cast(variable, "float32")))
 
 
 def _per_gate(init, variable, layer, seed, gates):

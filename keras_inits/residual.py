@@ -18,7 +18,13 @@ import keras
 from keras import ops
 
 from keras_inits import graph
-from keras_inits._model import atomic_weights, ensure_built, first_batch, variable_seed
+from keras_inits._model import (
+    atomic_weights,
+    ensure_built,
+    first_batch,
+    scalar,
+    variable_seed,
+)
 from keras_inits.fans import compute_fans
 from keras_inits.initializers._base import check_choice, check_number
 from keras_inits.registry import register
@@ -28,7 +34,7 @@ MODES = ("auto", "zero_gamma", "zero_last", "fixup")
 
 
 def _std(variable) -> float:
-    return float(ops.std(ops.cast(variable, "float32")))
+    return scalar(ops.std(ops.cast(variable, "float32")))
 
 
 def _zero(variable):

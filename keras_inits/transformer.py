@@ -31,7 +31,7 @@ import numpy as np
 from keras import ops
 
 from keras_inits import graph
-from keras_inits._model import atomic_weights, check_model_seed, seed_for
+from keras_inits._model import atomic_weights, check_model_seed, scalar, seed_for
 from keras_inits.fans import einsum_fans
 from keras_inits.initializers._base import check_choice
 from keras_inits.report import InitReport
@@ -149,7 +149,7 @@ def detect_roles(model) -> tuple[list[Role], list[tuple[str, str]]]:
 
 
 def _std(v) -> float:
-    return float(ops.std(ops.cast(v, "float32")))
+    return scalar(ops.std(ops.cast(v, "float32")))
 
 
 def _fans(role: Role):

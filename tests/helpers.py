@@ -50,3 +50,14 @@ def assert_config_roundtrip(init, shape=(16, 8), dtype="float32"):
     assert type(restored) is type(init)
     np.testing.assert_array_equal(to_numpy(restored(shape, dtype=dtype)), expected)
     return clone
+
+
+def float_dtypes():
+    """Float dtypes the current backend can hold (JAX without x64 has no float64)."""
+    dtypes = ["float16", "bfloat16", "float32", "float64"]
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            dtypes.remove("float64")
+    return dtypes

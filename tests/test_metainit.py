@@ -38,7 +38,6 @@ def test_gq_matches_finite_difference_hvp():
 
     def grad_at(ws):
         import keras_inits.metainit as mod  # noqa: F401
-
         from keras_inits.metainit import _grad
 
         return [to_numpy(g).astype("float64") for g in _grad(lambda ts: fn.loss_of(ts))(

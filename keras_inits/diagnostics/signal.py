@@ -113,7 +113,7 @@ def kernel_gradients(model, x, y, loss) -> dict[str, float]:
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            value = loss(y, model(x, training=False))
+            value = ops.mean(loss(y, model(x, training=False)))
         grads = tape.gradient(value, [k.value for _, k in kernels])
     elif backend == "jax":
         import jax
@@ -123,14 +123,15 @@ def kernel_gradients(model, x, y, loss) -> dict[str, float]:
 
         def objective(params):
             pred, _ = model.stateless_call(params, frozen, x, training=False)
-            return loss(y, pred)
+            return ops.mean(loss(y, pred))
 
         all_grads = jax.grad(objective)(trainable)
         by_id = {id(v): g for v, g in zip(model.trainable_variables, all_grads)}
         grads = [by_id.get(id(k)) for _, k in kernels]
     elif backend == "torch":
-        model.zero_grad() if hasattr(model, "zero_grad") else None
-        value = loss(y, model(x, training=False))
+        for _, kernel in kernels:
+            kernel.value.grad = None
+        value = ops.mean(loss(y, model(x, training=False)))
         value.backward()
         grads = [k.value.grad for _, k in kernels]
     else:
@@ -208,8 +209,8 @@ def _findings(layers, gradient_ratio) -> list[str]:
     kernel = [(i, s) for i, s in enumerate(layers) if s.has_kernel and s.variance > 0]
     if len(kernel) >= 2:
         logs = [math.log10(s.variance) for _, s in kernel]
-        drop = max(((logs[a] - logs[b], a, b) for a in range(len(logs)) for b in range(a + 1, len(logs))))
-        rise = max(((logs[b] - logs[a], a, b) for a in range(len(logs)) for b in range(a + 1, len(logs))))
+        drop = max((logs[a] - logs[b], a, b) for a in range(len(logs)) for b in range(a + 1, len(logs)))
+        rise = max((logs[b] - logs[a], a, b) for a in range(len(logs)) for b in range(a + 1, len(logs)))
         if drop[0] >= VANISH_DECADES:
             a, b = kernel[drop[1]][1], kernel[drop[2]][1]
             found.append(

@@ -15,7 +15,11 @@ from keras_inits.initializers._base import (
     compute_dtype,
     float_dtype,
 )
-from keras_inits.initializers.orthogonal import at_centre, centre_index, check_conv_shape
+from keras_inits.initializers.orthogonal import (
+    at_centre,
+    centre_index,
+    check_conv_shape,
+)
 from keras_inits.registry import register
 
 

@@ -8,9 +8,14 @@ import pytest
 from scipy.linalg import hadamard
 
 import keras_inits as ki
-from tests.helpers import assert_config_roundtrip, assert_moments, to_numpy
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_moments,
+    float_dtypes,
+    to_numpy,
+)
 
-DTYPES = ["float16", "bfloat16", "float32", "float64"]
+DTYPES = float_dtypes()
 
 # (instance, a shape it accepts) for the sweeps below.
 CASES = {

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 import keras_inits as ki
-from tests.helpers import assert_config_roundtrip, assert_moments, to_numpy
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_moments,
+    float_dtypes,
+    to_numpy,
+)
 
 SHAPE = (256, 128)  # fan_in 256, fan_out 128, n = 32768
 CONV = (3, 3, 32, 64)  # fan_in 288, fan_out 576
@@ -80,7 +85,7 @@ def test_scale_is_exact_for_the_same_seed():
     np.testing.assert_allclose(c, d * math.sqrt(2.0), rtol=1e-6)
 
 
-@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("dtype", float_dtypes())
 @pytest.mark.parametrize("cls", [ki.KaimingNormal, ki.KaimingUniform, ki.XavierNormal, ki.XavierUniform])
 def test_dtypes(cls, dtype):
     values = cls(seed=1)((64, 32), dtype=dtype)
