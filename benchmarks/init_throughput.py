@@ -117,9 +117,11 @@ def main(argv=None):
     print(f"{'keras_inits':32s} {'s':>8s}  {'baseline (same run)':42s} {'s':>8s}  ratio")
     for name, ours, base_name, base in rows:
         print(f"{name:32s} {ours:8.3f}  {base_name:42s} {base:8.3f}  {ours / base:5.2f}")
-    worst = max(o / b for n, o, _, b in rows if "Orthogonal" not in _ and "ZerO" not in n)
-    print(f"worst ratio among same-distribution pairs: {worst:.2f} (target <= 1.1)")
-    return np.float64(worst)
+    same = [o / b for n, o, base_name, b in rows[: len(PAIRS)] if not n.startswith("Sparse")]
+    print(f"worst ratio among same-distribution pairs: {max(same):.2f} (target <= 1.1); "
+          "Sparse has no same-distribution built-in: it adds one sort per kernel for its exact "
+          "zero count")
+    return np.float64(max(same))
 
 
 if __name__ == "__main__":
