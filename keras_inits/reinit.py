@@ -17,19 +17,10 @@ from keras import ops
 from keras_inits import graph
 from keras_inits._model import atomic_weights, check_model_seed, scalar, seed_for
 from keras_inits.fans import gate_count, layer_fans, rnn_cell
+from keras_inits.initializers._base import resolve_initializer
 from keras_inits.report import InitReport
 
 _TRUNCATED_STD = 0.87962566103423978
-
-
-def _resolve(scheme, name):
-    try:
-        return keras.initializers.get(scheme)
-    except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"Argument `{name}` must be an initializer, its name or its config. "
-            f"Received: {name}={scheme!r} ({err})"
-        ) from None
 
 
 def _scheme_name(init):
@@ -149,9 +140,9 @@ def reinitialize(
     """
     check_model_seed(seed)
     inits = {
-        "kernel": _resolve(kernel, "kernel"),
-        "recurrent": _resolve(recurrent, "recurrent"),
-        "bias": _resolve(bias, "bias"),
+        "kernel": resolve_initializer(kernel, "kernel"),
+        "recurrent": resolve_initializer(recurrent, "recurrent"),
+        "bias": resolve_initializer(bias, "bias"),
     }
     if not model.built:
         raise ValueError(f"Model {model.name!r} is not built: build it (or call it) first.")

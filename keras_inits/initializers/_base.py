@@ -19,6 +19,7 @@ __all__ = [
     "check_shape",
     "compute_dtype",
     "float_dtype",
+    "resolve_initializer",
 ]
 
 COMPUTE_DTYPE = "float32"
@@ -68,3 +69,14 @@ def check_choice(name, value, choices):
             f"Argument `{name}` must be one of {set(choices)}. Received: {name}={value}"
         )
     return value
+
+
+def resolve_initializer(value, name):
+    """``keras.initializers.get(value)``, or a ValueError naming the argument."""
+    try:
+        return keras.initializers.get(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"Argument `{name}` must be an initializer, its name or its config. "
+            f"Received: {name}={value!r} ({err})"
+        ) from None

@@ -5,18 +5,13 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_inits.initializers._base import check_number, check_shape, float_dtype
+from keras_inits.initializers._base import (
+    check_number,
+    check_shape,
+    float_dtype,
+    resolve_initializer,
+)
 from keras_inits.registry import register
-
-
-def _get_base(base, name="base"):
-    try:
-        return keras.initializers.get(base)
-    except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"Argument `{name}` must be an initializer, its name or its config. "
-            f"Received: {name}={base!r} ({err})"
-        ) from None
 
 
 @register(
@@ -51,7 +46,7 @@ class ICNR(keras.initializers.Initializer):
             raise ValueError(
                 f"Argument `scale` must be a positive integer. Received: scale={scale!r}"
             )
-        self.base = _get_base(base)
+        self.base = resolve_initializer(base, "base")
         if seed is not None and hasattr(self.base, "seed"):
             self.base = self.base.__class__.from_config({**self.base.get_config(), "seed": seed})
         self.scale = scale
@@ -105,7 +100,7 @@ class Scaled(keras.initializers.VarianceScaling):
 
     def __init__(self, base, factor: float = 1.0, input_axes=None, output_axes=None, seed=None):
         self.factor = check_number("factor", factor)
-        base = _get_base(base)
+        base = resolve_initializer(base, "base")
         self.input_axes = input_axes
         self.output_axes = output_axes
         if (
