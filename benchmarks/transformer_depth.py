@@ -43,8 +43,11 @@ def data(n, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--depths", type=int, nargs="+", help="override the depths")
+    parser.add_argument("--steps", type=int, help="override the number of steps")
     args = parser.parse_args(argv)
     depths, steps = ((6, 12), 300) if args.quick else ((6, 12, 24), 1000)
+    depths, steps = args.depths or depths, args.steps or steps
     x_tr, y_tr = data(32 * steps, 0)
     x_te, y_te = data(512, 1)
     schemes = {
