@@ -185,15 +185,16 @@ def _rnn_gates(cell) -> int | None:
 
     if isinstance(cell, keras.layers.LSTMCell):
         return 4
-    if isinstance(cell, keras.layers.GRUCell):
+    elif isinstance(cell, keras.layers.GRUCell):
         return 3
-    if isinstance(cell, keras.layers.SimpleRNNCell):
+    elif isinstance(cell, keras.layers.SimpleRNNCell):
         return 1
-    return None
+    else:
+        return None
 
 
 def rnn_cell(layer):
-    """The cell of a Keras RNN layer (or the layer if it is a cell), else None."""
+    """The LSTM/GRU/SimpleRNN cell of `layer` (or `layer` if it is one), else None."""
     import keras
 
     cell = layer.cell if isinstance(layer, keras.layers.RNN) else layer
@@ -204,79 +205,133 @@ def gate_count(layer) -> int:
     """Gates stacked along a recurrent kernel's last axis: LSTM 4, GRU 3, SimpleRNN 1."""
     cell = rnn_cell(layer)
     if cell is None:
-        raise ValueError(f"Layer {layer.name!r} ({type(layer).__name__}) is not a Keras RNN.")
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) is not an LSTM, GRU or "
+            "SimpleRNN layer or cell."
+        )
     return _rnn_gates(cell)
 
 
+def _depthwise_fans(shape) -> tuple[int, int]:
+    # (k..., in, m): each output channel reads one input channel over the window.
+    receptive = math.prod(shape[:-2])
+    return receptive, receptive * shape[-1]
+
+
 def layer_fans(layer, variable) -> tuple[int, int]:
-    """True (fan_in, fan_out) of `variable`, a weight of `layer`.
+    """True ``(fan_in, fan_out)`` of `variable`, a weight of `layer`.
+
+    ``fan_in`` is the number of inputs that reach one output unit, ``fan_out``
+    the number of outputs one input unit reaches, counted from the layer's
+    type and configuration rather than from the kernel's shape alone
+    (``R = prod(kernel_size)``, ``g = groups``):
 
     ====================== ============================ =========================
     layer                  variable (Keras layout)      fans
     ====================== ============================ =========================
     Dense                  kernel (in, out)             (in, out)
-    Conv1D/2D/3D           kernel (k..., in/g, out)     (R*in/g, R*out), R = prod(k)
-                                                        (torch's per-group rule)
-    Conv*Transpose         kernel (k..., out, in)       (R*in, R*out): the input
-                                                        axis is LAST (Keras'
-                                                        compute_fans and torch
-                                                        swap them); stride 1 rule
-    DepthwiseConv1D/2D,    depthwise_kernel             (R, R*m): each output sees
-    SeparableConv* depth.  (k..., in, m)                one input channel (torch's
-                                                        per-group rule, groups=in)
-    SeparableConv* point.  pointwise_kernel (1.., c, o) (c, o)
-    EinsumDense (and MHA's kernel                       from the equation
-    q/k/v/output)                                       (:func:`einsum_fans`)
-    LSTM/GRU/SimpleRNN     kernel (in, G*u)             (in, u) per gate
-    (layers or cells)      recurrent_kernel (u, G*u)    (u, u) per gate
-    Embedding              embeddings (vocab, d)        (1, d): a lookup is a
-                                                        one-hot row (one active
-                                                        input) times the table
+    Conv1D/2D/3D           kernel (k..., in/g, out)     (R*in/g, R*out/g)
+    DepthwiseConv1D/2D     kernel (k..., in, m)         (R, R*m)
+    SeparableConv1D/2D     depthwise_kernel             (R, R*m), as depthwise
+                           pointwise_kernel (1.., c, o) (c, o), a 1x1 conv
+    Conv1D/2D/3DTranspose  kernel (k..., out, in)       (R*in, R*out)
+    EinsumDense (and the   kernel                       from the equation
+    q/k/v/output layers                                 (:func:`einsum_fans`)
+    of MultiHeadAttention)
+    LSTM/GRU/SimpleRNN     kernel (in, G*u)             (in, u): one gate block
+    (layers or cells)      recurrent_kernel (u, G*u)    (u, u): one gate block
+    Embedding              embeddings (vocab, d)        (1, d)
     ====================== ============================ =========================
 
+    Conventions:
+
+    - Grouped convolutions (and depthwise ones, which are grouped with
+      ``g = in``) count one group's connections. ``fan_in`` equals
+      ``torch.nn.init._calculate_fan_in_and_fan_out`` on the torch weight
+      ``(out, in/g, k...)``. torch's ``fan_out`` reads the weight's first
+      axis (``R*out``, every group); here it is ``R*out/g``, what one input
+      unit really reaches, so ``Conv2D(groups=in)`` and ``DepthwiseConv2D``
+      get the same fans. Keras' shape rule counts a depthwise ``fan_in`` ``in``
+      times too large.
+    - Transposed convolutions: Keras stores ``(k..., out, in)`` (torch
+      ``(in, out, k...)``); both libraries' shape rules read the wrong axis
+      as the input. Here the fans are those of the equivalent stride-1
+      convolution from `in` to `out` channels, the rule torch applies to a
+      conv weight. Stride is ignored, as it is for ``Conv`` (whose
+      ``fan_out`` would otherwise be divided by ``prod(strides)``).
+    - Recurrent kernels stack ``G`` gate blocks (LSTM ``i, f, c, o``; GRU
+      ``z, r, h``) along the last axis; each block is its own linear map, so
+      fans are per block.
+    - Embedding: a lookup multiplies a one-hot row (one active input) by the
+      table, so ``fan_in = 1`` and ``fan_out = d``: ``lecun_normal`` then gives
+      ``N(0, 1)``, torch's ``nn.Embedding`` default.
+
+    Args:
+        layer: the Keras layer (for a recurrent layer, the layer or its cell).
+        variable: one of `layer`'s weights.
+
+    Returns:
+        ``(fan_in, fan_out)`` as Python ints.
+
     Raises:
-        ValueError: `variable` is not a kernel-like weight of `layer`, or the
-            layer type is unknown.
+        ValueError: `variable` is not a weight of `layer`, is not a kernel-like
+            weight (a bias, a norm scale), or `layer`'s type has no rule.
+
+    Example:
+
+    >>> import keras
+    >>> dw = keras.layers.DepthwiseConv2D(3, depth_multiplier=2)
+    >>> dw.build((None, 8, 8, 16))
+    >>> layer_fans(dw, dw.kernel)
+    (9, 18)
     """
     import keras
 
+    layers = keras.layers
     if not any(variable is w for w in layer.weights):
         raise ValueError(
-            f"Variable {getattr(variable, 'path', variable)!r} is not a weight of layer "
-            f"{layer.name!r}."
+            f"Variable {getattr(variable, 'path', variable)!r} is not a weight of "
+            f"layer {layer.name!r}."
         )
     shape = check_shape(variable.shape)
     cell = rnn_cell(layer)
     if cell is not None:
-        gates = _rnn_gates(cell)
-        if variable is cell.kernel:
-            return shape[0], shape[1] // gates
-        if variable is cell.recurrent_kernel:
-            return shape[0], shape[1] // gates
-    elif isinstance(layer, keras.layers.EinsumDense) and variable is layer.kernel:
-        return einsum_fans(layer.equation, shape)
-    elif isinstance(layer, keras.layers.Embedding) and variable is layer.embeddings:
-        return 1, shape[-1]
-    elif isinstance(layer, (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)) and (
-        variable is layer.kernel
-    ):
-        receptive = math.prod(shape[:-2])
-        return receptive, receptive * shape[-1]
-    elif isinstance(layer, (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)):
+        if variable is cell.kernel or variable is cell.recurrent_kernel:
+            return shape[0], shape[1] // _rnn_gates(cell)
+    elif isinstance(layer, layers.EinsumDense):
+        if variable is layer.kernel:
+            return einsum_fans(layer.equation, shape)
+    elif isinstance(layer, layers.Embedding):
+        if variable is layer.embeddings:
+            return 1, shape[-1]
+    elif isinstance(layer, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
+        if variable is layer.kernel:
+            return _depthwise_fans(shape)
+    elif isinstance(layer, (layers.SeparableConv1D, layers.SeparableConv2D)):
         if variable is layer.depthwise_kernel:
-            receptive = math.prod(shape[:-2])
-            return receptive, receptive * shape[-1]
+            return _depthwise_fans(shape)
         if variable is layer.pointwise_kernel:
             return compute_fans(shape)
     elif isinstance(
-        layer,
-        (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose),
-    ) and variable is layer.kernel:
-        return compute_fans(shape, in_axis=-1, out_axis=-2)
-    elif isinstance(layer, (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D,
-                            keras.layers.Conv3D)) and variable is layer.kernel:
-        return compute_fans(shape)
+        layer, (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
+    ):
+        if variable is layer.kernel:
+            return compute_fans(shape, in_axis=-1, out_axis=-2)
+    elif isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Conv3D)):
+        if variable is layer.kernel:
+            fan_in, fan_out = compute_fans(shape)
+            return fan_in, fan_out // layer.groups
+    elif isinstance(layer, layers.Dense):
+        if variable is layer.kernel:
+            return compute_fans(shape)
+    else:
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) has no fan rule: "
+            "layer_fans knows Dense, EinsumDense (MultiHeadAttention), Conv1D/2D/3D, "
+            "their Transpose, DepthwiseConv1D/2D, SeparableConv1D/2D, Embedding and "
+            "LSTM/GRU/SimpleRNN layers and cells."
+        )
     raise ValueError(
         f"No fan rule for variable {variable.path!r} of layer {layer.name!r} "
-        f"({type(layer).__name__})."
+        f"({type(layer).__name__}): it is not one of the layer's kernels."
     )

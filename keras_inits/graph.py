@@ -85,9 +85,13 @@ def walk(model, inputs, visit: Visitor | None = None):
 
         return call
 
-    return graph._run_through_graph(
+    outputs = graph._run_through_graph(
         graph._standardize_inputs(inputs), operation_fn=operation_fn
     )
+    # Like Functional.call: a model built with outputs=[y] returns y.
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+        return outputs[0]
+    return outputs
 
 
 def layer_outputs(model, inputs) -> list[tuple[keras.layers.Layer, object]]:
@@ -119,9 +123,12 @@ def capture_outputs(layers):
     (not the class), so other instances are untouched, and always unwraps.
     """
     seen = []
-    patched = []
+    patched = []  # (layer, its own instance-level `call` or None)
     try:
         for layer in layers:
+            if any(layer is other for other, _ in patched):
+                continue
+            own = vars(layer).get("call")
             original = layer.call
 
             def wrapped(*args, _layer=layer, _original=original, **kwargs):
@@ -130,11 +137,16 @@ def capture_outputs(layers):
                 return out
 
             layer.call = wrapped
-            patched.append(layer)
+            patched.append((layer, own))
         yield seen
     finally:
-        for layer in patched:
-            del layer.call
+        # Restore an instance-level `call` that was there before (an outer
+        # capture of the same layer), else fall back to the class' method.
+        for layer, own in reversed(patched):
+            if own is None:
+                del layer.call
+            else:
+                layer.call = own
 
 
 def all_layers(model) -> list[keras.layers.Layer]:
@@ -178,7 +190,85 @@ def _contains(layers, layer) -> bool:
     return any(layer is other for other in layers)
 
 
+@dataclasses.dataclass
+class LayerCall:
+    """One call of a leaf layer in a graph model, as the graph recorded it.
+
+    Attributes:
+        layer: the leaf layer called.
+        args: the call's positional arguments (Keras tensors stand for
+            tensors; the same tensor passed twice is the same object).
+        kwargs: the call's keyword arguments (``use_causal_mask=True``...).
+        upstream: the leaf layers whose outputs reach this call's inputs, in
+            topological order. Inside a nested graph model, everything
+            upstream of any of that model's inputs counts.
+    """
+
+    layer: keras.layers.Layer
+    args: tuple
+    kwargs: dict
+    upstream: list
+
+
+def layer_calls(model) -> list[LayerCall]:
+    """Every call of a leaf layer of a graph model, in topological order.
+
+    Nested graph models are expanded; a layer called at several nodes gives
+    one :class:`LayerCall` per node. Keras operations that are not layers
+    (``keras.ops.add``) give none but pass their upstream on.
+
+    Raises:
+        ValueError: if `model` has no graph (subclassed or unbuilt).
+    """
+    graph = _functional(model)
+    if graph is None:
+        raise ValueError(
+            f"Model {model.name!r} has no layer graph (it is subclassed or not "
+            "built): its layer calls are not recorded."
+        )
+    calls = []
+    _record_calls(graph, {}, calls)
+    order = {}
+    for call in calls:
+        order.setdefault(id(call.layer), len(order))
+    for call in calls:
+        call.upstream = sorted(call.upstream.values(), key=lambda layer: order[id(layer)])
+    return calls
+
+
+def _record_calls(graph, outer, calls) -> dict:
+    """Append `graph`'s calls (upstream as id -> layer dicts); return the
+    layers reached at its outputs. `outer`: layers upstream of its inputs."""
+    reach = {}
+    for depth in sorted(graph._nodes_by_depth, reverse=True):
+        for node in graph._nodes_by_depth[depth]:
+            up = dict(outer) if node.is_input else {}
+            for parent in node.parent_nodes:
+                up.update(reach.get(id(parent), {}))
+            op = node.operation
+            if node.is_input or op is None:
+                reach[id(node)] = up
+            elif is_graph_model(op):
+                reach[id(node)] = {**up, **_record_calls(_functional(op), up, calls)}
+            elif isinstance(op, keras.layers.Layer):
+                args = node.arguments
+                calls.append(LayerCall(op, tuple(args.args), dict(args.kwargs), up))
+                reach[id(node)] = {**up, id(op): op}
+            else:
+                reach[id(node)] = up
+    out = {}
+    for node in graph._nodes_by_depth.get(0, []):
+        out.update(reach.get(id(node), {}))
+    return out
+
+
 # --- Residual branches -------------------------------------------------------
+#
+# A residual merge is an ``Add`` whose inputs share an ancestor in the graph.
+# Ancestor and descendant sets of every node are Python ints used as bitsets
+# (bit i = the i-th node in topological order): one pass each way, then every
+# merge is a few bitwise operations. No recursion over the graph, so depth is
+# only limited by memory (a 256-block ResNet: ~800 nodes, milliseconds).
 
 NORM_TYPES = (
     keras.layers.BatchNormalization,
@@ -186,6 +276,8 @@ NORM_TYPES = (
     keras.layers.GroupNormalization,
     keras.layers.RMSNormalization,
 )
+ATTENTION_TYPES = (keras.layers.MultiHeadAttention, keras.layers.GroupQueryAttention)
+_ATTENTION_PARTS = ("_query_dense", "_key_dense", "_value_dense", "_output_dense")
 
 
 def has_kernel(layer) -> bool:
@@ -197,32 +289,93 @@ def is_norm(layer) -> bool:
     return isinstance(layer, NORM_TYPES)
 
 
+def norm_scale(layer):
+    """The scale (gamma) variable of a normalization layer, or None.
+
+    ``RMSNormalization`` calls it ``scale``; the others ``gamma`` (None when
+    built with ``scale=False``).
+    """
+    if isinstance(layer, keras.layers.RMSNormalization):
+        return getattr(layer, "scale", None)
+    return getattr(layer, "gamma", None)
+
+
+def kernel_sublayers(layer) -> list:
+    """The kernel layers `layer` applies, in execution order, as far as known.
+
+    A kernel layer is itself; an attention layer gives its query, key, value
+    and output projections; anything else gives ``[]``.
+    """
+    if has_kernel(layer):
+        return [layer]
+    if isinstance(layer, ATTENTION_TYPES):
+        return [getattr(layer, part) for part in _ATTENTION_PARTS if getattr(layer, part, None)]
+    return []
+
+
+def is_opaque(layer) -> bool:
+    """A layer whose inner structure is unknown here: no graph, not a kernel,
+    norm or attention layer, and it holds weight-bearing sublayers (a
+    subclassed block, an RNN, a wrapper)."""
+    if is_graph_model(layer) or has_kernel(layer) or is_norm(layer):
+        return False
+    if isinstance(layer, ATTENTION_TYPES):
+        return False
+    return any(sub.weights for sub in layer._flatten_layers(include_self=False, recursive=True))
+
+
+def _may_hide_residuals(layer) -> bool:
+    """Opaque and not a Keras built-in (Keras' own layers hold no residual add)."""
+    return is_opaque(layer) and not type(layer).__module__.startswith("keras.")
+
+
+def _is_add(op) -> bool:
+    """``keras.layers.Add`` (``keras.layers.add``) or the ``x + y`` /
+    ``keras.ops.add`` operation of a functional graph."""
+    from keras.src.ops.numpy import Add as AddOperation
+
+    return isinstance(op, (keras.layers.Add, AddOperation))
+
+
 @dataclasses.dataclass
 class ResidualBranch:
-    """One residual merge ``skip + branch`` found in a functional graph.
+    """One residual merge ``skip + branch`` found in a graph model.
 
     Attributes:
-        merge: the ``keras.layers.Add`` layer.
-        index: position of this merge among the model's merges (0-based,
-            topological order).
+        merge: the ``keras.layers.Add`` layer (or the ``x + y`` operation).
+        node: the merge's graph node.
+        index: the block index: position among all branches of the model
+            (0-based, topological order, nested models in place).
+        skip_input: position of the skip path among the merge's inputs.
+        branch_input: position of the branch among the merge's inputs.
         skip_layers: weight-bearing layers on the skip path (empty for an
             identity shortcut; a projection shortcut has its conv/dense here).
-        layers: the branch's layers in topological order (leaf layers; nested
-            graph models expanded).
+        layers: the branch's layers in topological order, from the fork to
+            the merge (leaf layers; nested graph models expanded).
+        scope: name of the graph model that holds the merge.
     """
 
-    merge: keras.layers.Layer
+    merge: object
+    node: object
     index: int
+    skip_input: int
+    branch_input: int
     skip_layers: list
     layers: list
+    scope: str = ""
 
     @property
     def kernel_layers(self) -> list:
-        return [layer for layer in self.layers if has_kernel(layer)]
+        """Kernel layers of the branch in order (attention: q, k, v, output)."""
+        return [k for layer in self.layers for k in kernel_sublayers(layer)]
 
     @property
     def norm_layers(self) -> list:
         return [layer for layer in self.layers if is_norm(layer)]
+
+    @property
+    def opaque_layers(self) -> list:
+        return [layer for layer in self.layers if is_opaque(layer)]
 
     @property
     def last_kernel(self):
@@ -236,43 +389,72 @@ class ResidualBranch:
 
     @property
     def ends_in_norm(self) -> bool:
-        weighted = [layer for layer in self.layers if has_kernel(layer) or is_norm(layer)]
+        """The last kernel-or-norm layer of the branch is a normalization."""
+        weighted = [
+            layer for layer in self.layers if kernel_sublayers(layer) or is_norm(layer)
+        ]
         return bool(weighted) and is_norm(weighted[-1])
 
+    @property
+    def tail(self) -> list:
+        """Weight-bearing layers after the last kernel layer (norms, gates...)."""
+        last = -1
+        for i, layer in enumerate(self.layers):
+            if kernel_sublayers(layer):
+                last = i
+        return [layer for layer in self.layers[last + 1:] if layer.weights]
 
-def _node_depths(graph):
-    return {id(n): d for d, nodes in graph._nodes_by_depth.items() for n in nodes}
-
-
-def _ancestors(node, stop_ids, memo):
-    """Nodes strictly above `node` (not crossing nodes whose id is in stop_ids)."""
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    out = {}
-    for parent in node.parent_nodes:
-        if id(parent) in stop_ids:
-            continue
-        out[id(parent)] = parent
-        out.update(_ancestors(parent, stop_ids, memo))
-    memo[key] = out
-    return out
+    @property
+    def name(self) -> str:
+        where = f" in {self.scope!r}" if self.scope else ""
+        return f"block {self.index} ({self.merge.name}{where})"
 
 
-def _expand(op) -> list:
-    if is_graph_model(op):
-        return all_layers(op)
-    return [op] if isinstance(op, keras.layers.Layer) else []
+class _Graph:
+    """Topological order and ancestor/descendant bitsets of a Functional graph."""
 
+    def __init__(self, functional):
+        self.nodes = [
+            node
+            for depth in sorted(functional._nodes_by_depth, reverse=True)
+            for node in functional._nodes_by_depth[depth]
+        ]
+        self.index = {id(node): i for i, node in enumerate(self.nodes)}
+        self.parents = [
+            [self.index[id(p)] for p in node.parent_nodes if id(p) in self.index]
+            for node in self.nodes
+        ]
+        self.up = [0] * len(self.nodes)  # strict ancestors
+        for i, parents in enumerate(self.parents):  # parents come first: deeper nodes
+            for p in parents:
+                self.up[i] |= self.up[p] | (1 << p)
+        self.down = [0] * len(self.nodes)  # strict descendants
+        for i in reversed(range(len(self.nodes))):
+            for p in self.parents[i]:
+                self.down[p] |= self.down[i] | (1 << i)
 
-def _path_layers(nodes, depths) -> list:
-    ordered = sorted(nodes, key=lambda n: -depths.get(id(n), 0))
-    layers = []
-    for node in ordered:
-        if node.is_input or node.operation is None:
-            continue
-        layers.extend(layer for layer in _expand(node.operation) if not _contains(layers, layer))
-    return layers
+    def producer(self, tensor):
+        """Index of the node that produced `tensor` (None: outside the graph)."""
+        op, node_index, _ = tensor._keras_history
+        if op is None:
+            return None
+        return self.index.get(id(op._inbound_nodes[node_index]))
+
+    def layers(self, bits) -> list:
+        """Leaf layers of the nodes in `bits`, topological order, nested expanded."""
+        out = []
+        while bits:
+            low = bits & -bits
+            node = self.nodes[low.bit_length() - 1]
+            bits ^= low
+            op = node.operation
+            if node.is_input or op is None:
+                continue
+            inner = all_layers(op) if is_graph_model(op) else (
+                [op] if isinstance(op, keras.layers.Layer) else []
+            )
+            out.extend(layer for layer in inner if not _contains(out, layer))
+        return out
 
 
 def _weighted(layers) -> list:
@@ -280,78 +462,104 @@ def _weighted(layers) -> list:
 
 
 def residual_branches(model) -> tuple[list[ResidualBranch], list[tuple[str, str]]]:
-    """Every residual merge of a graph model, and what could not be analysed.
+    """Every residual branch of a graph model, and what could not be analysed.
 
-    For each ``Add`` node with two inputs ``a`` and ``b``: the path from
-    their nearest common ancestor to each input is traced through the graph.
-    The input whose path holds fewer weight-bearing layers is the skip (an
-    identity shortcut holds none); the other is the branch. Nested graph
-    models used as layers are analysed recursively (their merges are
-    returned too). Layers that hold weight-bearing sublayers but have no
-    graph (subclassed blocks, e.g. keras_hub's TransformerEncoder) may hide
-    residual connections: they are returned in the second list as
-    ``(name, reason)``, never guessed.
+    For each ``Add`` merge (``keras.layers.Add``, ``keras.layers.add``, or
+    ``x + y`` on Keras tensors) whose inputs share an ancestor:
+
+    - if one input is an ancestor of (or equal to) every other, it is the
+      skip path (identity shortcut) and each other input is a branch made of
+      the nodes between the two;
+    - otherwise (projection shortcut) the paths from the nearest common
+      ancestor are compared: the input with strictly fewest weight-bearing
+      layers is the skip. A tie, or several nearest common ancestors, is
+      ambiguous and reported as not analysable.
+
+    A branch must hold a kernel or normalization layer (an ``x +
+    PositionEmbedding(x)`` merge is not a residual block). Nested graph
+    models are analysed in place (a model used twice shares its weights and
+    is analysed once). Layers without a graph that hold weight-bearing
+    sublayers and are not Keras built-ins (subclassed blocks such as
+    keras_hub's TransformerEncoder) may hide residual connections: they are
+    reported, never guessed.
 
     Returns:
-        ``(branches, not_analysable)``.
+        ``(branches, not_analysable)``: the :class:`ResidualBranch` list in
+        topological order (``index`` = position), and ``(name, reason)``
+        pairs.
     """
-    graph = _functional(model)
-    if graph is None:
-        return [], [(model.name, "subclassed model: no layer graph to analyse")]
-    depths = _node_depths(graph)
-    branches, opaque, seen_models = [], [], []
-    ordered_nodes = [
-        n for d in sorted(graph._nodes_by_depth, reverse=True) for n in graph._nodes_by_depth[d]
-    ]
-    for node in ordered_nodes:
+    branches, opaque = [], []
+    _collect(model, branches, opaque, [])
+    for i, branch in enumerate(branches):
+        branch.index = i
+    return branches, opaque
+
+
+def _collect(model, branches, opaque, seen_models):
+    functional = _functional(model)
+    if functional is None:
+        opaque.append((model.name, "subclassed model: no layer graph to analyse"))
+        return
+    graph = _Graph(functional)
+    for node in graph.nodes:
         op = node.operation
         if node.is_input or op is None:
             continue
         if is_graph_model(op):
-            if _contains(seen_models, op):
-                continue  # a block used twice shares its weights: analyse once
-            seen_models.append(op)
-            inner, inner_opaque = residual_branches(op)
-            branches.extend(inner)
-            opaque.extend(inner_opaque)
-            continue
-        if isinstance(op, keras.layers.Add) and len(node.parent_nodes) == 2:
-            branch = _analyse_merge(node, depths)
-            if branch is not None:
-                branches.append(branch)
-            continue
-        if isinstance(op, keras.layers.Layer) and not is_graph_model(op):
-            inner = [
-                layer for layer in op._flatten_layers(include_self=False, recursive=True)
-                if layer.weights
-            ]
-            if inner and not any(op is o for o, _ in opaque):
-                opaque.append(
-                    (op.name, f"{type(op).__name__} holds weight-bearing sublayers but no "
-                              "graph: residual connections inside it cannot be analysed")
-                )
-    for i, branch in enumerate(branches):
-        branch.index = i
-    return branches, [(name, why) for name, why in opaque]
+            if not _contains(seen_models, op):
+                seen_models.append(op)
+                _collect(op, branches, opaque, seen_models)
+        elif _is_add(op):
+            found, why = _analyse_merge(graph, node, model.name)
+            branches.extend(found)
+            if why:
+                opaque.append((op.name, why))
+        elif isinstance(op, keras.layers.Layer) and _may_hide_residuals(op):
+            if not any(name == op.name for name, _ in opaque):
+                opaque.append((
+                    op.name,
+                    f"{type(op).__name__} holds weight-bearing sublayers but no graph: "
+                    "residual connections inside it cannot be analysed",
+                ))
 
 
-def _analyse_merge(node, depths):
-    left, right = node.parent_nodes
-    memo = {}
-    up_left = {**_ancestors(left, set(), memo), id(left): left}
-    up_right = {**_ancestors(right, set(), memo), id(right): right}
-    common = set(up_left) & set(up_right)
-    if not common:
-        return None
-    # Nodes on each path: ancestors of the input that are not common ancestors.
-    path_left = [n for k, n in up_left.items() if k not in common]
-    path_right = [n for k, n in up_right.items() if k not in common]
-    layers_left = _path_layers(path_left, depths)
-    layers_right = _path_layers(path_right, depths)
-    if len(_weighted(layers_left)) <= len(_weighted(layers_right)):
-        skip, branch = layers_left, layers_right
+def _analyse_merge(graph, node, scope):
+    """``(branches, reason)`` for one Add node; reason is set when ambiguous."""
+    sources = [graph.producer(t) for t in node.input_tensors]
+    if len(sources) < 2 or None in sources:
+        return [], None
+    closed = [graph.up[s] | (1 << s) for s in sources]  # ancestors, inclusive
+    skip = [j for j, s in enumerate(sources) if all((c >> s) & 1 for c in closed)]
+    if skip:
+        skip = skip[-1]
+        fork = sources[skip]
+        paths = [c & graph.down[fork] for c in closed]
     else:
-        skip, branch = layers_right, layers_left
-    if not _weighted(branch):
-        return None
-    return ResidualBranch(node.operation, 0, _weighted(skip), branch)
+        common = closed[0]
+        for c in closed[1:]:
+            common &= c
+        if not common:
+            return [], None  # independent inputs (e.g. two model inputs): not residual
+        fork = common.bit_length() - 1  # deepest common ancestor
+        if common & ~(graph.up[fork] | (1 << fork)):
+            return [], "several nearest common ancestors: the skip path is ambiguous"
+        paths = [c & graph.down[fork] for c in closed]
+        counts = [len(_weighted(graph.layers(p))) for p in paths]
+        fewest = min(counts)
+        if counts.count(fewest) > 1:
+            return [], (
+                f"inputs with equally many weight-bearing layers ({fewest}): no input "
+                "is the skip path"
+            )
+        skip = counts.index(fewest)
+    skip_layers = _weighted(graph.layers(paths[skip]))
+    found = []
+    for j, path in enumerate(paths):
+        if j == skip:
+            continue
+        layers = graph.layers(path)
+        if any(kernel_sublayers(layer) or is_norm(layer) for layer in layers):
+            found.append(
+                ResidualBranch(node.operation, node, 0, skip, j, skip_layers, layers, scope)
+            )
+    return found, None

@@ -3,14 +3,20 @@
 Both walk the model once (:func:`keras_inits.graph.walk`): each target layer
 is evaluated on its cached input, rescaled until its output statistics are
 right, and its calibrated output is passed on. The cost is one forward pass
-plus the re-evaluations of single layers: linear in depth. Subclassed
-models have no graph; they fall back to one full forward pass per iteration
-(correct, slower).
+plus the re-evaluations of single layers: linear in depth. A composite layer
+(``MultiHeadAttention``, a subclassed block inside a functional model) is
+re-evaluated as a whole on its cached inputs while one of its kernel
+sublayers is calibrated, its sublayers taken in the order the layer calls
+them. Subclassed models have no graph: they are treated as one composite, so
+every iteration is a full forward pass (correct, slower).
 
 Fused activations (``Dense(64, activation="relu")``): the statistic is taken
 on the layer's pre-activation (the activation is bypassed while the layer is
-measured), as in the paper, where the measured layer is the convolution
-before its separate nonlinearity.
+measured). That is what the paper's layer-by-layer algorithm and its PyTorch
+port measure (the output of the convolution or inner product, before a
+separate nonlinearity), and it makes the result independent of how the model
+was written: ``Dense(64, activation="relu")`` and ``Dense(64)`` followed by
+``Activation("relu")`` get the same weights.
 """
 
 from __future__ import annotations
@@ -48,7 +54,8 @@ _TRANSPOSED = (
 
 @contextlib.contextmanager
 def pre_activation(layer):
-    """Bypass a fused activation while `layer` is measured."""
+    """Bypass a fused activation while `layer` is measured; yields whether
+    there was one."""
     activation = getattr(layer, "activation", None)
     fused = activation is not None and activation is not keras.activations.linear
     if fused:
@@ -67,9 +74,7 @@ def _matrix_axes(layer, kernel):
         return einsum_axes(layer.equation)
     if isinstance(layer, _TRANSPOSED):
         return [*range(rank - 2), rank - 1], [rank - 2]
-    if isinstance(layer, (keras.layers.Dense, *_CONV)) and not isinstance(
-        layer, (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
-    ):
+    if isinstance(layer, (keras.layers.Dense, *_CONV)):
         return list(range(rank - 1)), [rank - 1]
     return None
 
@@ -79,8 +84,9 @@ def orthonormal_kernel(layer, seed=None):
 
     The kernel is viewed as a (fan_in, fan_out) matrix (conv: ``k... * in``
     rows; transposed conv: its ``in`` axis last; EinsumDense: from its
-    equation) and set to one with orthonormal rows or columns. Returns False
-    (and leaves the kernel) for layouts without a matrix view (depthwise).
+    equation) and set to one with orthonormal rows or columns (Saxe et al.
+    2014), drawn in float32 and cast. Returns False (and leaves the kernel)
+    for layouts without a matrix view (depthwise kernels, custom layers).
     """
     kernel = layer.kernel
     axes = _matrix_axes(layer, kernel)
@@ -98,94 +104,197 @@ def orthonormal_kernel(layer, seed=None):
     return True
 
 
+def _skip_reason(layer):
+    """Why a layer with a kernel is not calibrated, or None if it is."""
+    if not layer.trainable:
+        return "frozen (trainable=False)"
+    if hasattr(layer, "state_size"):
+        return "recurrent cell: only feed-forward kernels are calibrated"
+    kernel = layer.kernel
+    if not isinstance(kernel, keras.Variable) or "float" not in str(kernel.dtype):
+        return "kernel is not a float variable (LoRA-enabled or quantized)"
+    return None
+
+
 def _kernel_layers(model):
-    """Every layer with a kernel, in order: graph layers, and the kernel
-    sublayers of composite layers (MultiHeadAttention's q/k/v/output)."""
-    out = []
-    for layer in graph.all_layers(model):
-        for sub in graph.sublayers(layer):
-            if graph.has_kernel(sub) and not graph._contains(out, sub):
-                out.append(sub)
-    return out
+    """``[(layer, label)]``: every layer with a kernel, graph layers and the
+    kernel sublayers of composite layers (MultiHeadAttention's q/k/v/output),
+    each once. The label is the layer's name, or its path where two kernel
+    layers share a name (two attention layers each have a ``query``)."""
+    found, seen = [], set()
+    for top in graph.all_layers(model):
+        for sub in graph.sublayers(top):
+            if graph.has_kernel(sub) and id(sub) not in seen:
+                seen.add(id(sub))
+                found.append(sub)
+    names = [layer.name for layer in found]
+    labels = []
+    for layer in found:
+        label = layer.name
+        if names.count(label) > 1:
+            label = layer.path or label
+        if label in labels:
+            label = f"{label}#{labels.count(label) + 1}"
+        labels.append(label)
+    return list(zip(found, labels))
 
 
 def _targets(model, layers):
+    """The kernel layers to calibrate (``[(layer, label)]``), in model order.
+
+    `layers` may hold kernel layers or their names, labels or paths, or
+    composite layers / nested blocks of the model (meaning every kernel
+    layer inside them).
+    """
     everything = _kernel_layers(model)
     if layers is None:
         return everything
-    chosen = []
+    if isinstance(layers, (str, keras.layers.Layer)):
+        layers = [layers]
+    members = graph.sublayers(model)
+    member_ids = {id(layer) for layer in members}
+    kernel_ids = {id(layer) for layer, _ in everything}
+    chosen = set()
     for item in layers:
         if isinstance(item, str):
-            match = [layer for layer in everything if layer.name == item]
+            match = [layer for layer, label in everything if item in (label, layer.path)]
             if not match:
-                raise ValueError(
-                    f"Argument `layers` names {item!r}, which is not a kernel layer of "
-                    f"model {model.name!r}. Received: layers={layers!r}"
-                )
-            chosen.append(match[0])
-        elif isinstance(item, keras.layers.Layer) and graph._contains(everything, item):
-            chosen.append(item)
+                match = [layer for layer, _ in everything if layer.name == item]
+                if len(match) > 1:
+                    raise ValueError(
+                        f"Argument `layers` names {item!r}, the name of several kernel "
+                        f"layers; use their paths {[layer.path for layer in match]} or pass "
+                        f"the layer objects. Received: layers={layers!r}"
+                    )
+            if not match:
+                match = [
+                    sub for top in members if top.name == item for sub in graph.sublayers(top)
+                ]
+        elif isinstance(item, keras.layers.Layer):
+            match = graph.sublayers(item) if id(item) in member_ids else []
         else:
-            raise ValueError(
-                f"Argument `layers` must hold kernel layers of the model (or their names). "
-                f"Received: {item!r}"
+            raise TypeError(
+                "Argument `layers` must hold layers of the model or their names. "
+                f"Received: {item!r} in layers={layers!r}"
             )
-    return chosen
+        kernels = [layer for layer in match if id(layer) in kernel_ids]
+        if not kernels:
+            raise ValueError(
+                f"Argument `layers` names {getattr(item, 'name', item)!r}, which is not "
+                f"(and holds no) kernel layer of model {model.name!r}. "
+                f"Received: layers={layers!r}"
+            )
+        chosen.update(id(layer) for layer in kernels)
+    return [(layer, label) for layer, label in everything if id(layer) in chosen]
 
 
 def _resolve_verbose(verbose):
     if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 0
+        isatty = getattr(sys.stdout, "isatty", None)
+        return 1 if isatty is not None and isatty() else 0
     if verbose not in (0, 1, True, False):
-        raise ValueError(f"Argument `verbose` must be 0, 1 or 'auto'. Received: verbose={verbose!r}")
+        raise ValueError(
+            f"Argument `verbose` must be 0, 1 or 'auto'. Received: verbose={verbose!r}"
+        )
     return int(verbose)
 
 
-def _variance(out, layer_name):
-    value = scalar(ops.var(ops.cast(out, "float32")))
+def _single_output(out, label):
+    if not (ops.is_tensor(out) or isinstance(out, np.ndarray)):
+        raise ValueError(
+            f"Layer {label!r} returns {type(out).__name__}, not one tensor: its output "
+            "statistics are undefined. Leave it out with `layers=`. Every weight was "
+            "restored."
+        )
+    return ops.cast(out, "float32")
+
+
+def _units_last(layer, out, label):
+    """`out` as float32 with the layer's channel axis last."""
+    out = _single_output(out, label)
+    if getattr(layer, "data_format", None) == "channels_first" and len(out.shape) > 2:
+        out = ops.moveaxis(out, 1, -1)
+    return out
+
+
+def _bias_means(out, bias_shape):
+    """Mean of `out` over every axis the bias is broadcast along, in the
+    bias' shape (a bias is aligned with the output's trailing axes)."""
+    rank = len(bias_shape)
+    mean = ops.mean(out, axis=tuple(range(len(out.shape) - rank)))
+    broadcast = tuple(i for i, d in enumerate(bias_shape) if d == 1 and mean.shape[i] != 1)
+    if broadcast:
+        mean = ops.mean(mean, axis=broadcast, keepdims=True)
+    return mean
+
+
+def _variance(out, label):
+    """Variance of a layer's whole output, checked: finite and positive."""
+    value = scalar(ops.var(_single_output(out, label)))
     if not math.isfinite(value):
-        raise ValueError(f"Layer {layer_name!r} produced NaN or inf outputs; every weight was restored.")
+        raise ValueError(
+            f"Layer {label!r} produced NaN or inf outputs; every weight was restored."
+        )
+    if value <= 0.0:
+        raise ValueError(
+            f"Layer {label!r} outputs a constant on this batch (variance 0): it cannot "
+            "be rescaled (dead layer, zero kernel or constant input). Every weight was "
+            "restored."
+        )
     return value
 
 
 class _Calibrator:
-    """Runs one model-level calibration over the model's target layers."""
+    """Runs one calibration step over the model's target layers, in the
+    order the forward pass reaches them."""
 
     def __init__(self, model, x, targets, step, verbose):
-        self.model, self.x, self.targets, self.step = model, x, targets, step
-        self.done = []
-        self.progbar = keras.utils.Progbar(len(targets), unit_name="layer") if verbose else None
+        self.model, self.x, self.step = model, x, step
+        self.targets = targets
+        self.labels = {id(layer): label for layer, label in targets}
+        self.done = set()
+        self.progbar = (
+            keras.utils.Progbar(len(targets), unit_name="layer") if verbose else None
+        )
 
     def run(self):
+        """Calibrate every reachable target; return those never called."""
         if graph.is_graph_model(self.model):
             graph.walk(self.model, self.x, self.visit)
         else:
-            for layer in self.targets:
-                def call(layer=layer):
-                    with graph.capture_outputs([layer]) as seen:
-                        self.model(self.x)
-                    return seen[0][1]
-
-                self.visit(layer, call)
-        missing = [t.name for t in self.targets if not graph._contains(self.done, t)]
-        if missing:
-            raise ValueError(
-                f"Layers {missing} were not reached by a forward pass of model "
-                f"{self.model.name!r} on the batch."
-            )
+            self.visit(self.model, lambda: self.model(self.x))
+        return [(layer, label) for layer, label in self.targets if id(layer) not in self.done]
 
     def visit(self, layer, call):
-        """Calibrate `layer` (or its kernel sublayers, through `layer`'s call)
-        on its cached inputs, then return its output."""
-        for sub in graph.sublayers(layer):
-            if not graph._contains(self.targets, sub) or graph._contains(self.done, sub):
-                continue
-            if sub is layer:
-                self.step(layer, call)
-            else:
-                self.step(sub, lambda sub=sub: self._captured(sub, call))
-            self._mark(sub)
+        """Calibrate `layer` and the target layers inside it on its cached
+        inputs (``call()`` re-evaluates it), then return its output."""
+        subs = [
+            s for s in graph.sublayers(layer)
+            if id(s) in self.labels and id(s) not in self.done
+        ]
+        if len(subs) == 1 and subs[0] is layer:
+            self._calibrate(layer, call)
+        elif subs:
+            for sub in self._call_order(layer, subs, call):
+                if sub is layer:
+                    self._calibrate(layer, call)
+                else:
+                    self._calibrate(sub, lambda sub=sub: self._captured(sub, call))
         return call()
+
+    @staticmethod
+    def _call_order(layer, subs, call):
+        """`subs` in the order `call` reaches them (tracking order is only
+        attribute order); `layer` itself, whose output comes last, last."""
+        inner = [s for s in subs if s is not layer]
+        with graph.capture_outputs(inner) as seen:
+            call()
+        order, ids = [], set()
+        for sub, _ in seen:
+            if id(sub) not in ids:
+                ids.add(id(sub))
+                order.append(sub)
+        return order + [s for s in subs if s is layer]
 
     @staticmethod
     def _captured(sub, call):
@@ -193,10 +302,32 @@ class _Calibrator:
             call()
         return seen[0][1]
 
-    def _mark(self, layer):
-        self.done.append(layer)
+    def _calibrate(self, layer, call):
+        self.step(layer, self.labels[id(layer)], call)
+        self.done.add(id(layer))
         if self.progbar is not None:
             self.progbar.add(1)
+
+
+def _select(model, layers, report, unit_axis=None):
+    """Targets, with the layers left alone recorded in `report`."""
+    targets = []
+    for layer, label in _targets(model, layers):
+        reason = _skip_reason(layer)
+        if reason is None and unit_axis is not None and unit_axis(layer) is None:
+            reason = f"{type(layer).__name__}: no per-unit kernel axis"
+        if reason is None:
+            targets.append((layer, label))
+        else:
+            report.skip(label, reason)
+    return targets
+
+
+def _run(model, x, targets, step, verbose, report):
+    with atomic_weights(model):
+        missed = _Calibrator(model, x, targets, step, verbose).run()
+    for _, label in missed:
+        report.skip(label, "not called by the forward pass on this batch")
 
 
 def lsuv(
@@ -215,12 +346,15 @@ def lsuv(
 ) -> InitReport:
     """Layer-sequential unit-variance initialization (Mishkin & Matas 2015).
 
-    For every kernel layer (Dense, Conv*, EinsumDense, ...) in topological
-    order: optionally replace the kernel by an orthonormal one (in the
-    layer's fan layout), then multiply it by ``sqrt(target_var / var)`` until
-    the variance of the layer's output on the batch (pre-activation for
-    fused activations) is within `tol` of `target_var`, at most `max_iters`
-    times.
+    For every kernel layer (Dense, Conv*, Conv*Transpose, EinsumDense, the
+    q/k/v/output projections of MultiHeadAttention, ...) in the order the
+    forward pass reaches it: optionally replace the kernel by an orthonormal
+    one in the layer's fan layout, then rescale it,
+    ``W <- W * sqrt(target_var / Var(z))``, with ``z`` the layer's output on
+    the batch (pre-activation for fused activations; the variance over every
+    element), until ``|Var(z) - target_var| <= tol``, at most `max_iters`
+    times. Each later layer is measured on the calibrated outputs of the
+    earlier ones.
 
     Args:
         model: a Sequential/Functional model (built, or built here from the
@@ -231,31 +365,45 @@ def lsuv(
         tol: accepted absolute deviation from `target_var`.
         max_iters: cap on rescalings per layer.
         orthonormal: orthonormal pre-init of each kernel (the paper's step 1).
-        layers: restrict to these layers (objects or names).
+            Depthwise and custom kernels have no matrix view and are kept
+            (said in the report's note).
+        layers: restrict to these layers (objects, names or paths; a
+            composite layer or nested block means every kernel inside it).
         batch_size: use only the first rows of the batch.
-        target_mean: if set, also shift each unit's bias so its mean output
-            is this value (as the PyTorch port's bias centring); default keeps
-            biases.
+        target_mean: if set, also shift each unit's bias at every iteration
+            so its mean output is this value (the PyTorch port's bias
+            centring); default None keeps biases.
         seed: seed of the orthonormal draws (a distinct seed per kernel).
-        verbose: 0, 1 (Keras Progbar over layers) or "auto" (1 on a terminal).
+        verbose: 0, 1 (Keras Progbar over layers) or "auto" (1 when stdout is
+            a terminal).
 
     Returns:
         An :class:`InitReport`: per layer the variance before/after, the
-        total scale applied, iterations and whether it converged.
+        total scale applied, iterations and whether it converged; frozen,
+        recurrent and non-float (LoRA, quantized) kernel layers are listed in
+        ``skipped``.
 
     Raises:
-        ValueError: bad data (NaN/inf, empty), a layer whose output variance
-            is 0 (dead or constant) or not finite. Every weight is then
-            restored bitwise. A layer that does not converge within
-            `max_iters` keeps its best scale and is reported with a warning.
+        ValueError: bad data (NaN/inf, empty, constant), a layer whose output
+            variance is 0 (dead) or not finite. Every weight is then restored
+            bitwise. A layer that does not converge within `max_iters` keeps
+            its best scale, is marked ``converged=False`` and a
+            ``UserWarning`` names it.
+
+    Example:
+
+    >>> report = ki.lsuv(model, x_train[:256], seed=0)
+    >>> print(report)
 
     Reference:
-        Mishkin & Matas 2015, "All you need is a good init".
+        Mishkin & Matas 2015, "All you need is a good init" (ICLR 2016).
     """
     target_var = check_number("target_var", target_var, positive=True)
     tol = check_number("tol", tol, positive=True)
     if isinstance(max_iters, bool) or not isinstance(max_iters, int) or max_iters < 1:
-        raise ValueError(f"Argument `max_iters` must be a positive integer. Received: max_iters={max_iters!r}")
+        raise ValueError(
+            f"Argument `max_iters` must be a positive integer. Received: max_iters={max_iters!r}"
+        )
     if target_mean is not None:
         target_mean = check_number("target_mean", target_mean)
     check_model_seed(seed)
@@ -264,61 +412,52 @@ def lsuv(
     ensure_built(model, x)
     report = InitReport("lsuv")
     seed_of = seed_for(model, seed)
-    targets = []
-    for layer in _targets(model, layers):
-        if not layer.trainable:
-            report.skip(layer.name, "frozen (trainable=False)")
-        else:
-            targets.append(layer)
+    targets = _select(model, layers, report)
 
-    def step(layer, call):
+    def step(layer, label, call):
         note = []
         if orthonormal and not orthonormal_kernel(layer, seed_of(layer.kernel)):
             note.append("no orthonormal view (kept kernel)")
+        bias = getattr(layer, "bias", None) if target_mean is not None else None
+        if target_mean is not None and bias is None:
+            note.append("no bias to centre")
         with pre_activation(layer) as fused:
             if fused:
                 note.append("pre-activation")
-            centre = target_mean is not None and getattr(layer, "bias", None) is not None
 
             def measure():
                 out = call()
-                if centre:
-                    out = ops.cast(out, "float32")
-                    axes = tuple(range(len(out.shape) - 1))
-                    shift = target_mean - ops.mean(out, axis=axes)
-                    layer.bias.assign(ops.cast(layer.bias + shift, layer.bias.dtype))
+                if bias is not None:
+                    shift = target_mean - _bias_means(_units_last(layer, out, label), bias.shape)
+                    bias.assign(ops.cast(bias + ops.reshape(shift, bias.shape), bias.dtype))
                     out = call()
-                return _variance(out, layer.name)
+                return _variance(out, label)
 
             var = first = measure()
             start = ops.convert_to_numpy(layer.kernel)
-            best = (abs(var - target_var), 1.0)
+            start_bias = None if bias is None else ops.convert_to_numpy(bias)
+            best = (abs(var - target_var), 1.0, start_bias)
             scale, iters = 1.0, 0
             while abs(var - target_var) > tol and iters < max_iters:
-                if var <= 0.0:
-                    raise ValueError(
-                        f"Layer {layer.name!r} outputs a constant on this batch (variance 0): "
-                        "LSUV cannot rescale it (dead layer or constant data). Every "
-                        "weight was restored."
-                    )
-                factor = math.sqrt(target_var / var)
-                scale *= factor
+                scale *= math.sqrt(target_var / var)
                 layer.kernel.assign(ops.cast(start * scale, layer.kernel.dtype))
                 iters += 1
                 var = measure()
-                best = min(best, (abs(var - target_var), scale))
+                current_bias = None if bias is None else ops.convert_to_numpy(bias)
+                best = min(best, (abs(var - target_var), scale, current_bias), key=lambda b: b[0])
             converged = abs(var - target_var) <= tol
-            if not converged:
+            if not converged and best[1] != scale:
                 scale = best[1]
                 layer.kernel.assign(ops.cast(start * scale, layer.kernel.dtype))
-                var = measure()
+                if bias is not None:
+                    bias.assign(best[2])
+                var = _variance(call(), label)
         report.add(
-            layer.name, "lsuv", before=first, after=var, scale=scale, iterations=iters,
+            label, "lsuv", before=first, after=var, scale=scale, iterations=iters,
             converged=converged, stat="output var", note=", ".join(note),
         )
 
-    with atomic_weights(model):
-        _Calibrator(model, x, targets, step, verbose).run()
+    _run(model, x, targets, step, verbose, report)
     if report.not_converged:
         warnings.warn(
             f"lsuv: layers {report.not_converged} did not reach variance {target_var} +- "
@@ -330,11 +469,11 @@ def lsuv(
 
 
 def _unit_axis(layer):
+    """The kernel axis of the output units, for layers whose units each own
+    one kernel slice and one bias entry; None otherwise."""
     if isinstance(layer, _TRANSPOSED):
         return -2
-    if isinstance(layer, (keras.layers.Dense, *_CONV)) and not isinstance(
-        layer, (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
-    ):
+    if isinstance(layer, (keras.layers.Dense, *_CONV)):
         return -1
     return None
 
@@ -351,17 +490,23 @@ def data_dependent_init(
     """Per-unit data-dependent initialization (Krähenbühl et al. 2015;
     Salimans & Kingma 2016's weight-norm init).
 
-    For every Dense / Conv* / Conv*Transpose layer in topological order, with
-    ``z`` its pre-activation on the batch and ``m_u``, ``s_u`` the mean and
-    std of unit (channel) ``u`` over every other axis: ``kernel[..., u] /= s_u``
-    and ``bias[u] = (bias[u] - m_u) / s_u``, so every unit's pre-activation has
-    mean 0 and variance 1 on the batch. Layers without a bias get the scale
-    only (mean not centred, noted). Other kernel layers (depthwise,
-    separable, EinsumDense) are listed as skipped.
+    For every Dense / Conv* / Conv*Transpose layer in the order the forward
+    pass reaches it, with ``z`` its pre-activation on the batch (calibrated
+    earlier layers upstream) and ``m_u``, ``s_u`` the mean and std of unit
+    (channel) ``u`` over every other axis: ``kernel[..., u] /= s_u`` and
+    ``bias[u] = (bias[u] - m_u) / s_u``, so every unit's pre-activation has
+    mean 0 and variance 1 on the batch (one exact affine step: no iteration).
+    The kernel's directions are kept (draw them with any initializer first).
+    Layers without a bias get the scale only (mean not centred, noted).
+    Other kernel layers (depthwise, separable, EinsumDense) are listed as
+    skipped.
 
     Args:
         model, data, layers, batch_size, verbose: as in :func:`lsuv`.
         eps: a unit whose std is below `eps` is dead on this batch: error.
+
+    Returns:
+        An :class:`InitReport` (whole-output variance before and after).
 
     Raises:
         ValueError: bad data, or a unit with (near) zero variance (its layer
@@ -377,41 +522,34 @@ def data_dependent_init(
     x = first_batch(data, batch_size)
     ensure_built(model, x)
     report = InitReport("data_dependent_init")
-    targets = []
-    for layer in _targets(model, layers):
-        if not layer.trainable:
-            report.skip(layer.name, "frozen (trainable=False)")
-        elif _unit_axis(layer) is None:
-            report.skip(layer.name, f"{type(layer).__name__}: no per-unit kernel axis")
-        else:
-            targets.append(layer)
+    targets = _select(model, layers, report, unit_axis=_unit_axis)
 
-    def step(layer, call):
+    def step(layer, label, call):
         with pre_activation(layer) as fused:
-            out = ops.cast(call(), "float32")
+            out = _units_last(layer, call(), label)
             axes = tuple(range(len(out.shape) - 1))
             mean = ops.mean(out, axis=axes)
             std = ops.sqrt(ops.var(out, axis=axes))
             smallest = scalar(ops.min(std))
             if not math.isfinite(smallest) or smallest < eps:
                 raise ValueError(
-                    f"Layer {layer.name!r} has a unit with variance {smallest**2:.3g} on this "
-                    "batch (dead unit or constant data): cannot normalize it. Every "
+                    f"Layer {label!r} has a unit with std {smallest:.3g} < eps={eps:g} on "
+                    "this batch (dead unit or constant data): cannot normalize it. Every "
                     "weight was restored."
                 )
             before = scalar(ops.var(out))
             shape = [1] * len(layer.kernel.shape)
             shape[_unit_axis(layer)] = -1
-            layer.kernel.assign(ops.cast(layer.kernel / ops.reshape(std, shape), layer.kernel.dtype))
+            kernel = layer.kernel
+            kernel.assign(ops.cast(kernel / ops.reshape(std, shape), kernel.dtype))
             note = "pre-activation" if fused else ""
             if getattr(layer, "bias", None) is not None:
                 layer.bias.assign(ops.cast((layer.bias - mean) / std, layer.bias.dtype))
             else:
                 note = (note + ", no bias: mean not centred").strip(", ")
-            after = scalar(ops.var(ops.cast(call(), "float32")))
-        report.add(layer.name, "unit mean 0, var 1", before=before, after=after,
+            after = _variance(call(), label)
+        report.add(label, "unit mean 0, var 1", before=before, after=after,
                    stat="output var", note=note)
 
-    with atomic_weights(model):
-        _Calibrator(model, x, targets, step, verbose).run()
+    _run(model, x, targets, step, verbose, report)
     return report

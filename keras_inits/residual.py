@@ -20,12 +20,13 @@ from keras import ops
 from keras_inits import graph
 from keras_inits._model import (
     atomic_weights,
+    check_model_seed,
     ensure_built,
     first_batch,
     scalar,
-    variable_seed,
+    seed_for,
 )
-from keras_inits.fans import compute_fans
+from keras_inits.fans import layer_fans
 from keras_inits.initializers._base import check_choice, check_number
 from keras_inits.registry import register
 from keras_inits.report import InitReport
@@ -41,7 +42,8 @@ def _zero(variable):
     variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 
 
-def _zero_layer(report, layer, action, note=""):
+def _zero_layer(report, layer, action, note):
+    """Kernel and bias of `layer` = 0."""
     before = _std(layer.kernel)
     _zero(layer.kernel)
     if getattr(layer, "bias", None) is not None:
@@ -50,37 +52,43 @@ def _zero_layer(report, layer, action, note=""):
 
 
 def _zero_gamma(report, layer, note):
-    gamma = getattr(layer, "gamma", None)
+    gamma = graph.norm_scale(layer)
     if gamma is None:
         raise ValueError(
-            f"Normalization layer {layer.name!r} has no scale (gamma): it was built with "
-            "scale=False, so zero_gamma cannot silence its branch."
+            f"normalization layer {layer.name!r} has no scale (gamma): it was built "
+            "with scale=False, so zero_gamma cannot silence its branch (use "
+            "mode='zero_last')"
         )
     before = _std(gamma)
     _zero(gamma)
     report.add(layer.name, "gamma = 0", before=before, after=0.0, stat="gamma std", note=note)
 
 
-def _fixup_scale(report, layer, factor, seed, note):
-    """He (fan-in) normal init times `factor`, bias zero."""
+def _fixup_draw(report, layer, factor, seed_of, note):
+    """He (fan-in) normal kernel times `factor`, bias 0."""
     kernel = layer.kernel
-    fan_in, _ = compute_fans(kernel.shape)
-    if isinstance(layer, keras.layers.EinsumDense):
-        from keras_inits.fans import einsum_fans
-
-        fan_in, _ = einsum_fans(layer.equation, kernel.shape)
+    fan_in, _ = layer_fans(layer, kernel)
     std = factor * math.sqrt(2.0 / max(1, fan_in))
     before = _std(kernel)
-    values = keras.random.normal(
-        kernel.shape, stddev=std, dtype="float32", seed=variable_seed(seed, kernel.path)
-    )
+    values = keras.random.normal(kernel.shape, stddev=std, dtype="float32", seed=seed_of(kernel))
     kernel.assign(ops.cast(values, kernel.dtype))
     if getattr(layer, "bias", None) is not None:
         _zero(layer.bias)
     report.add(
-        layer.name, f"fixup: He x {factor:.4g}", before=before, after=_std(kernel),
-        scale=factor, stat="kernel std", note=note,
+        layer.name, "He normal x factor", before=before, after=_std(kernel), scale=factor,
+        stat="kernel std", note=note,
     )
+
+
+def fixup_factor(num_branches: int, branch_depth: int) -> float:
+    """Fixup's scale of the branch kernels: ``L ** (-1 / (2m - 2))``.
+
+    `num_branches` is L, `branch_depth` m, the number of kernel layers of the
+    branch. For ``m = 1`` the only kernel is zeroed and nothing is scaled: 1.
+    """
+    if branch_depth < 2:
+        return 1.0
+    return num_branches ** (-1.0 / (2 * branch_depth - 2))
 
 
 def zero_residual(
@@ -93,103 +101,170 @@ def zero_residual(
 ) -> InitReport:
     """Start every residual branch of `model` at zero.
 
-    Branches are found from the graph: for each ``Add`` merge, the input
-    with fewer weight-bearing layers since the inputs' common ancestor is the
-    skip path, the other the branch (ties: the first input is the skip).
+    Branches come from the graph (:func:`keras_inits.graph.residual_branches`):
+    for each ``Add`` merge, the input that is an ancestor of the other is the
+    skip path (for projection shortcuts: the one with fewer weight-bearing
+    layers since the inputs' nearest common ancestor) and the other the branch.
 
     Modes:
 
     - ``"zero_gamma"`` (Goyal et al. 2017): the scale (gamma) of the last
       normalization layer of each branch = 0. A branch without a norm is an
       error in this mode.
-    - ``"zero_last"``: the kernel and bias of the last kernel layer of each
-      branch = 0.
-    - ``"fixup"`` (Zhang, Dauphin & Ma 2019): with ``L`` branches of ``m``
-      kernel layers each, every branch kernel but the last gets He (fan-in)
-      normal init scaled by ``L ** (-1 / (2m - 2))`` (``m = 1``: no scaling),
-      its bias 0, and the last kernel and bias = 0. ``zero_head`` (default
-      True here) also zeroes the output head: the last kernel layer of the
-      model outside every branch. Fixup's scalar multipliers and biases are
-      layers Keras models do not have: add :class:`ResidualScale`
-      (``init=1.0``) after a branch for the multiplier and :class:`ScalarBias`
-      where the paper puts its biases.
-    - ``"auto"``: ``"zero_gamma"`` for a branch whose last weight-bearing
+    - ``"zero_last"``: kernel and bias of the last kernel layer of each
+      branch = 0 (attention: the output projection).
+    - ``"fixup"`` (Zhang, Dauphin & Ma 2019): with L branches and m kernel
+      layers in a branch, every branch kernel but the last is redrawn He
+      (fan-in) normal and scaled, ``std = L ** (-1 / (2m - 2)) *
+      sqrt(2 / fan_in)`` (true fans, :func:`keras_inits.fans.layer_fans`),
+      its bias 0; the last kernel and bias = 0; with `zero_head` (default
+      True in this mode) the output head too. Fixup also adds a scalar
+      multiplier (init 1) per branch and scalar biases (init 0) before each
+      layer; Keras layers do not have them: put
+      ``ki.layers.ResidualScale(init=1.0)`` at the end of each branch and
+      ``ki.layers.ScalarBias()`` where the paper has its biases.
+    - ``"auto"``: ``"zero_gamma"`` for a branch whose last kernel-or-norm
       layer is a normalization, ``"zero_last"`` otherwise.
 
+    The output head is the last kernel layer of the model that lies in no
+    branch or shortcut and comes after every branch (``zero_head``: its
+    kernel and bias = 0, so the logits start at 0 and the loss at log C).
+
+    Everything happens inside :func:`keras_inits._model.atomic_weights`: if
+    any block fails, every weight is restored bitwise and the error names
+    the block.
+
     Args:
-        model: a built functional or Sequential model (or unbuilt, with `data`).
+        model: a built functional or Sequential model (or an unbuilt one,
+            with `data`).
         mode: one of the modes above.
-        zero_head: zero the output head too (default: True for fixup, else False).
-        seed: seed of Fixup's He draws (a distinct seed per variable).
-        data: a batch to build an unbuilt model with.
+        zero_head: zero the output head (default: True for ``"fixup"``,
+            False otherwise).
+        seed: base seed of Fixup's He draws (a distinct seed per variable).
+        data: a batch (or anything :func:`keras_inits._model.first_batch`
+            takes) to build an unbuilt model with.
 
     Returns:
-        An :class:`InitReport` with a row per touched layer. A model without
-        residual branches gives a warning and an empty report; subclassed
-        blocks that may hide branches are listed in ``report.skipped``.
+        An :class:`InitReport` with a row per touched layer, the block in
+        each row's note. A model without residual branches gives a
+        ``UserWarning`` and an empty report; layers that may hide branches
+        (subclassed blocks) and ambiguous merges are in ``report.skipped``.
+
+    Raises:
+        ValueError: bad `mode`; unbuilt model without `data`; a branch the
+            mode cannot silence (no norm for zero_gamma; a branch ending in
+            a layer of unknown structure), naming the block.
+
+    Example:
+
+    >>> report = ki.zero_residual(model, mode="fixup", seed=0)
+    >>> model.fit(x, y, callbacks=[ki.ZeroResidualCallback("zero_gamma")])
 
     Reference:
-        Goyal et al. 2017, "Accurate, large minibatch SGD"; Zhang, Dauphin &
-        Ma 2019, "Fixup initialization: residual learning without
-        normalization".
+        Goyal et al. 2017, "Accurate, large minibatch SGD: training ImageNet
+        in 1 hour"; Zhang, Dauphin & Ma 2019, "Fixup initialization: residual
+        learning without normalization".
     """
     check_choice("mode", mode, MODES)
+    if zero_head is not None and not isinstance(zero_head, bool):
+        raise TypeError(
+            f"Argument `zero_head` must be True, False or None. Received: zero_head={zero_head!r}"
+        )
+    check_model_seed(seed)
     if zero_head is None:
         zero_head = mode == "fixup"
     ensure_built(model, None if data is None else first_batch(data))
     report = InitReport(f"zero_residual({mode})")
-    branches, opaque = graph.residual_branches(model)
-    for name, why in opaque:
+    branches, not_analysable = graph.residual_branches(model)
+    for name, why in not_analysable:
         report.skip(name, why)
     if not branches:
         warnings.warn(
             f"zero_residual: model {model.name!r} has no residual (Add) branch with "
-            "weights; nothing was changed.",
+            "kernel or normalization layers; nothing was changed.",
             UserWarning,
             stacklevel=2,
         )
         return report
+    seed_of = seed_for(model, seed)
     with atomic_weights(model):
         for branch in branches:
-            note = f"block {branch.index} ({branch.merge.name})"
             try:
-                _apply(report, branch, mode, len(branches), seed, note)
+                _apply(report, branch, mode, len(branches), seed_of)
+            except (ValueError, TypeError) as err:
+                raise type(err)(f"zero_residual({mode}) failed on {branch.name}: {err}") from err
             except Exception as err:
-                raise type(err)(f"zero_residual failed on {note}: {err}") from err
+                raise RuntimeError(
+                    f"zero_residual({mode}) failed on {branch.name}: {type(err).__name__}: {err}"
+                ) from err
         if zero_head:
-            in_branch = [layer for b in branches for layer in b.layers]
-            outside = [
-                layer for layer in graph.all_layers(model)
-                if graph.has_kernel(layer) and not graph._contains(in_branch, layer)
-            ]
-            if outside:
-                _zero_layer(report, outside[-1], "head kernel = 0", note="output head")
+            _zero_head(report, model, branches)
     if mode == "fixup":
         report.notes.append(
-            f"Fixup: L = {len(branches)} branches; Keras models lack Fixup's scalar "
-            "multipliers/biases: add ki.layers.ResidualScale(init=1.0) / ScalarBias."
+            f"Fixup: L = {len(branches)} branches. Keras layers lack Fixup's scalar "
+            "multiplier and biases: add ki.layers.ResidualScale(init=1.0) / ki.layers.ScalarBias()."
         )
     return report
 
 
-def _apply(report, branch, mode, num_branches, seed, note):
+def _apply(report, branch, mode, num_branches, seed_of):
+    note = branch.name
     if mode == "zero_gamma" or (mode == "auto" and branch.ends_in_norm):
         if branch.last_norm is None:
             raise ValueError("the branch has no normalization layer (use mode='zero_last')")
+        if not branch.ends_in_norm:
+            # Silences the branch only up to the biases of the kernels after it.
+            note += "; a kernel layer follows this norm"
         _zero_gamma(report, branch.last_norm, note)
-    elif mode in ("zero_last", "auto"):
-        if branch.last_kernel is None:
-            raise ValueError("the branch has no kernel layer")
+        return
+    _check_known_tail(branch)
+    if mode in ("zero_last", "auto"):
         _zero_layer(report, branch.last_kernel, "kernel = 0", note)
     elif mode == "fixup":
+        if branch.opaque_layers:
+            raise ValueError(
+                f"layer {branch.opaque_layers[0].name!r} "
+                f"({type(branch.opaque_layers[0]).__name__}) has kernels Fixup cannot "
+                "count or scale"
+            )
         kernels = branch.kernel_layers
-        m = len(kernels)
-        factor = 1.0 if m == 1 else num_branches ** (-1.0 / (2 * m - 2))
+        factor = fixup_factor(num_branches, len(kernels))
         for layer in kernels[:-1]:
-            _fixup_scale(report, layer, factor, seed, note)
-        _zero_layer(report, kernels[-1], "fixup: last = 0", note)
+            _fixup_draw(report, layer, factor, seed_of, note)
+        _zero_layer(report, kernels[-1], "last kernel = 0", note)
     else:
         raise ValueError(f"Argument `mode` must be one of {set(MODES)}. Received: mode={mode}")
+
+
+def _check_known_tail(branch):
+    """Zeroing the last kernel silences the branch only if what follows it
+    maps 0 to 0 (activations, norms, gates): refuse layers of unknown
+    structure there."""
+    if branch.last_kernel is None:
+        raise ValueError("the branch has no kernel layer")
+    unknown = [layer for layer in branch.tail if graph.is_opaque(layer)]
+    if unknown:
+        raise ValueError(
+            f"the branch ends in layer {unknown[-1].name!r} ({type(unknown[-1]).__name__}) "
+            "whose inner kernels are unknown; zeroing an earlier kernel would not "
+            "silence it"
+        )
+
+
+def _zero_head(report, model, branches):
+    inside = [layer for b in branches for layer in b.layers + b.skip_layers]
+    order = graph.all_layers(model)
+    last_block = max(
+        (i for i, layer in enumerate(order) if graph._contains(inside, layer)), default=-1
+    )
+    heads = [
+        layer for layer in order[last_block + 1:]
+        if graph.has_kernel(layer) and not graph._contains(inside, layer)
+    ]
+    if heads:
+        _zero_layer(report, heads[-1], "head kernel = 0", "output head")
+    else:
+        report.notes.append("zero_head: no kernel layer after the last residual block.")
 
 
 @register(

@@ -1,23 +1,40 @@
 """Transformer-aware initialization: roles found by type, schemes from the papers.
 
-:func:`init_transformer` finds every weight's role by layer type and
-attribute (never by layer names): token and position embeddings, the
-query/key/value/output projections of every ``keras.layers.MultiHeadAttention``
-(and subclasses such as keras_hub's ``CachedMultiHeadAttention``), the two
-FFN layers of each block, normalization layers and the output head, with the
-block index and encoder/decoder part. Then it applies one scheme with the
-true einsum fans of the attention kernels.
+:func:`detect_roles` gives every weight of a built model a role, read from
+layer types and attributes, never from layer names:
 
-Where the FFN is found:
-- keras_hub ``TransformerEncoder``/``TransformerDecoder`` blocks: their
-  ``_feedforward_intermediate_dense`` / ``_feedforward_output_dense``;
-- functional models built from Keras layers: the kernel layers of every
+- ``embedding``: ``keras.layers.Embedding`` (keras_hub's ReversibleEmbedding
+  is one; its untied ``reverse_embeddings`` is the ``head``); ``position``:
+  keras_hub's PositionEmbedding (TokenAndPositionEmbedding holds both).
+- ``q``/``k``/``v``/``o``: the ``query_dense``/``key_dense``/``value_dense``/
+  ``output_dense`` of every ``keras.layers.MultiHeadAttention`` (subclasses
+  such as keras_hub's CachedMultiHeadAttention included) and of
+  ``keras.layers.GroupQueryAttention``, with their biases.
+- ``ffn_in``/``ffn_out``: in keras_hub TransformerEncoder/TransformerDecoder
+  blocks, their ``_feedforward_intermediate_dense``/``_feedforward_output_dense``.
+  In a graph model built from Keras layers: the Dense/EinsumDense layers of a
   residual branch (``keras_inits.graph.residual_branches``) that holds no
-  attention layer: the first is FFN-in, the last FFN-out; the block is that
-  of the attention layer before it.
-Kernel layers outside every block after the first attention are the output
-head; before it, input projections (treated as embeddings' projections:
-Xavier). Subclassed blocks other than keras_hub's are listed as unknown.
+  attention layer; the last one is ``ffn_out`` (it writes into the residual
+  stream), the others ``ffn_in`` (a gated FFN has two).
+- ``norm``: LayerNormalization and RMSNormalization (gamma/scale, beta).
+- ``head`` / ``input``: any other Dense/EinsumDense of a graph model: ``head``
+  when an attention layer is upstream of it, ``input`` (a projection of the
+  model's inputs) otherwise.
+
+Block index and part. keras_hub blocks: a TransformerEncoder is an encoder
+block, a TransformerDecoder a decoder block (its ``_cross_attention_layer``,
+when built, is its cross-attention). Graph models: each self-attention call
+starts a block; it is a decoder block when called with
+``use_causal_mask=True``, an encoder block otherwise; an attention called on
+a value that is not its query is cross-attention, in the block of the latest
+decoder self-attention upstream of it. FFN and norm layers belong to the
+block of the latest attention upstream of them.
+
+What is not recognised is listed in the report, never guessed: layers of
+other types (Conv1D, custom layers), Dense layers inside subclassed blocks
+other than keras_hub's, and every Dense of a subclassed model (no graph to
+tell an FFN from a head). Attention, embedding and norm layers are found
+anywhere, subclassed models included (their attention counts as encoder).
 """
 
 from __future__ import annotations
@@ -27,167 +44,275 @@ import math
 from typing import Literal
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_inits import graph
-from keras_inits._model import atomic_weights, check_model_seed, scalar, seed_for
+from keras_inits._model import (
+    atomic_weights,
+    check_model_seed,
+    scalar,
+    seed_for,
+    variable_seed,
+)
 from keras_inits.fans import einsum_fans
-from keras_inits.initializers._base import check_choice
+from keras_inits.initializers._base import check_choice, check_number
 from keras_inits.report import InitReport
 
 SCHEMES = ("xavier", "gpt2", "t_fixup", "deepnet", "mimetic", "small_init")
-MIMETIC_QK = (0.7, 0.7)  # (alpha_1, beta_1), Trockman & Kolter 2023 defaults
+MIMETIC_QK = (0.7, 0.7)  # (alpha_1, beta_1): Trockman & Kolter 2023 defaults
 MIMETIC_VO = (0.4, 0.4)  # (alpha_2, beta_2)
+ATTENTION_TYPES = (keras.layers.MultiHeadAttention, keras.layers.GroupQueryAttention)
+NORM_TYPES = (keras.layers.LayerNormalization, keras.layers.RMSNormalization)
+PROJECTION_TYPES = (keras.layers.Dense, keras.layers.EinsumDense)
+KERNEL_ROLES = ("q", "k", "v", "o", "ffn_in", "ffn_out", "head", "input")
 
 
 @dataclasses.dataclass
 class Role:
-    """One weight and what it does in the transformer."""
+    """One weight and what it does in the transformer.
+
+    Attributes:
+        variable: the weight.
+        layer: the layer that owns it.
+        role: one of embedding, position, q, k, v, o, ffn_in, ffn_out, head,
+            input, norm.
+        weight: kernel, bias, embeddings, gamma (also RMSNorm's scale), beta.
+        block: the block index within its part (None outside blocks).
+        part: "encoder" or "decoder".
+        cross: True for a cross-attention projection.
+        attention: the attention layer of a q/k/v/o weight.
+    """
 
     variable: object
     layer: keras.layers.Layer
-    role: str  # embedding, position, input, q, k, v, o, ffn_in, ffn_out, head, norm, bias
+    role: str
+    weight: str
     block: int | None = None
-    part: str = "encoder"  # or "decoder"
+    part: str = "encoder"
     cross: bool = False
+    attention: object = None
+
+    @property
+    def where(self) -> str:
+        if self.block is None:
+            return ""
+        return f"{self.part} block {self.block}" + (" cross" if self.cross else "")
 
 
-def _keras_hub_classes():
+def _keras_hub_types():
+    """(encoder blocks, decoder blocks, position embeddings) of keras_hub, if importable."""
     try:
         import keras_hub
     except ImportError:
         return (), (), ()
     layers = keras_hub.layers
-    return (
-        (layers.TransformerEncoder,),
-        (layers.TransformerDecoder,),
-        (layers.PositionEmbedding,),
-    )
+    return (layers.TransformerEncoder,), (layers.TransformerDecoder,), (layers.PositionEmbedding,)
 
 
-def _attention_roles(mha, block, part, cross):
-    out = []
-    for attr, role in (("query_dense", "q"), ("key_dense", "k"), ("value_dense", "v"),
-                       ("output_dense", "o")):
-        dense = getattr(mha, attr)
-        out.append(Role(dense.kernel, dense, role, block, part, cross))
-        if getattr(dense, "bias", None) is not None:
-            out.append(Role(dense.bias, dense, "bias", block, part, cross))
+_HUB_PARTS = (
+    "_self_attention_layer", "_feedforward_intermediate_dense", "_feedforward_output_dense",
+)
+_ATTENTION_PARTS = (("q", "_query_dense"), ("k", "_key_dense"), ("v", "_value_dense"),
+                    ("o", "_output_dense"))
+
+
+class _Detector:
+    """One pass over a model's layers, collecting roles and unknown layers."""
+
+    def __init__(self, ffn):
+        self.encoders, self.decoders, self.positions = _keras_hub_types()
+        self.ffn = ffn  # id(layer) -> "ffn_in" | "ffn_out"
+        self.roles, self.skipped = [], []
+        self.seen = set()  # ids of layers visited
+        self.blocks = {}  # id(attention layer or hub block) -> (part, block)
+        self.count = {"encoder": 0, "decoder": 0}
+        self.last = None  # (part, block) of the latest attention found
+
+    def claimed(self):
+        return {id(r.variable) for r in self.roles}
+
+    def _add(self, layer, role, block=None, part="encoder", cross=False, attention=None):
+        for weight, variable in (("kernel", getattr(layer, "kernel", None)),
+                                 ("bias", getattr(layer, "bias", None))):
+            if variable is not None:
+                self.roles.append(Role(variable, layer, role, weight, block, part, cross, attention))
+
+    def _new_block(self, part):
+        block = self.count[part]
+        self.count[part] += 1
+        return block
+
+    def _latest_block(self, call, part=None):
+        """(part, block) of the latest attention upstream of `call`, or None."""
+        for layer in reversed(call.upstream if call else []):
+            found = self.blocks.get(id(layer))
+            if found and (part is None or found[0] == part):
+                return found
+        return None
+
+    def _mark(self, layer):
+        self.seen.update(id(sub) for sub in graph.sublayers(layer))
+
+    def visit(self, layer, call=None, container=None):
+        """Give `layer` its roles. `call`: its graph call (None without a graph);
+        `container`: the subclassed layer or model holding it, if any."""
+        if id(layer) in self.seen:
+            return
+        self.seen.add(id(layer))
+        if self.encoders and isinstance(layer, self.encoders + self.decoders) and all(
+            getattr(layer, attr, None) is not None for attr in _HUB_PARTS
+        ):
+            self._hub_block(layer)
+        elif isinstance(layer, ATTENTION_TYPES):
+            self._attention(layer, call)
+        elif isinstance(layer, keras.layers.Embedding):
+            self.roles.append(Role(layer.embeddings, layer, "embedding", "embeddings"))
+            reverse = getattr(layer, "reverse_embeddings", None)
+            if reverse is not None and not getattr(layer, "tie_weights", True):
+                self.roles.append(Role(reverse, layer, "head", "kernel"))
+        elif self.positions and isinstance(layer, self.positions):
+            self.roles += [Role(v, layer, "position", "embeddings") for v in layer.weights]
+        elif isinstance(layer, NORM_TYPES):
+            self._norm(layer, self._latest_block(call))
+        elif isinstance(layer, PROJECTION_TYPES) and container is None:
+            self._projection(layer, call)
+        elif not layer.weights:
+            return
+        elif any(sub.weights for sub in graph.sublayers(layer)[1:]):
+            # A subclassed block: what it holds is recognised by type, the rest
+            # of its weights end up in `skipped`; layers after it are after the
+            # last attention found inside it.
+            last = self.last
+            for sub in graph.sublayers(layer)[1:]:
+                self.visit(sub, container=layer)
+            if self.last is not last:
+                self.blocks[id(layer)] = self.last
+        elif isinstance(layer, PROJECTION_TYPES):
+            self.skipped.append((layer, f"{type(layer).__name__} inside "
+                                        f"{type(container).__name__} (no graph): FFN or head "
+                                        "cannot be told apart"))
+        else:
+            self.skipped.append((layer, f"{type(layer).__name__} is not a transformer layer type"))
+
+    def _norm(self, layer, found, part=None):
+        block, part = (found[1], found[0]) if found else (None, part or "encoder")
+        gamma = layer.scale if isinstance(layer, keras.layers.RMSNormalization) else layer.gamma
+        beta = getattr(layer, "beta", None) if isinstance(layer, keras.layers.LayerNormalization) else None
+        for weight, variable in (("gamma", gamma), ("beta", beta)):
+            if isinstance(variable, keras.Variable):
+                self.roles.append(Role(variable, layer, "norm", weight, block, part))
+
+    def _attention_roles(self, layer, block, part, cross):
+        self._mark(layer)
+        for role, attr in _ATTENTION_PARTS:
+            self._add(getattr(layer, attr), role, block, part, cross, attention=layer)
+
+    def _attention(self, layer, call):
+        cross = causal = False
+        if call is not None:
+            args, kwargs = call.args, call.kwargs
+            query = kwargs.get("query", args[0] if args else None)
+            value = kwargs.get("value", args[1] if len(args) > 1 else None)
+            key = kwargs.get("key", args[2] if len(args) > 2 else None)
+            cross = any(t is not None and t is not query for t in (value, key))
+            causal = bool(kwargs.get("use_causal_mask", False))
+        if cross:
+            found = self._latest_block(call, "decoder")
+            block = found[1] if found else self._new_block("decoder")
+            part = "decoder"
+        else:
+            part = "decoder" if causal else "encoder"
+            block = self._new_block(part)
+        self.blocks[id(layer)] = self.last = (part, block)
+        self._attention_roles(layer, block, part, cross)
+
+    def _hub_block(self, layer):
+        part = "decoder" if isinstance(layer, self.decoders) else "encoder"
+        block = self._new_block(part)
+        self.blocks[id(layer)] = self.last = (part, block)
+        self._attention_roles(layer._self_attention_layer, block, part, False)
+        cross = getattr(layer, "_cross_attention_layer", None)
+        if cross is not None:
+            self._attention_roles(cross, block, part, True)
+        self._add(layer._feedforward_intermediate_dense, "ffn_in", block, part)
+        self._add(layer._feedforward_output_dense, "ffn_out", block, part)
+        for sub in graph.sublayers(layer)[1:]:
+            if isinstance(sub, NORM_TYPES) and id(sub) not in self.seen:
+                self._norm(sub, (part, block))
+        self._mark(layer)
+        for sub in graph.sublayers(layer)[1:]:
+            if sub.weights and not graph.sublayers(sub)[1:] and not any(
+                r.layer is sub for r in self.roles
+            ):
+                self.skipped.append((sub, f"{type(sub).__name__} inside {type(layer).__name__}: "
+                                          "no known role"))
+
+    def _projection(self, layer, call):
+        found = self._latest_block(call)
+        if found is None:
+            self._add(layer, "input")
+        elif id(layer) in self.ffn:
+            self._add(layer, self.ffn[id(layer)], found[1], found[0])
+        else:
+            self._add(layer, "head")
+
+
+def _ffn_layers(model) -> dict:
+    """id(layer) -> "ffn_in"/"ffn_out" for the projections of attention-free residual branches."""
+    encoders, decoders, _ = _keras_hub_types()
+    blocks = ATTENTION_TYPES + encoders + decoders
+    out = {}
+    branches, _ = graph.residual_branches(model)
+    for branch in branches:
+        if any(isinstance(layer, blocks) for layer in branch.layers):
+            continue
+        dense = [layer for layer in branch.layers if isinstance(layer, PROJECTION_TYPES)]
+        for i, layer in enumerate(dense):
+            out.setdefault(id(layer), "ffn_out" if i == len(dense) - 1 else "ffn_in")
     return out
-
-
-def _dense_roles(dense, role, block, part="encoder"):
-    out = [Role(dense.kernel, dense, role, block, part)]
-    if getattr(dense, "bias", None) is not None:
-        out.append(Role(dense.bias, dense, "bias", block, part))
-    return out
-
-
-def _norm_roles(layer, block, part):
-    return [Role(v, layer, "norm", block, part) for v in layer.weights]
 
 
 def detect_roles(model) -> tuple[list[Role], list[tuple[str, str]]]:
-    """Every weight's role, by layer type and attribute; and what is unknown."""
-    enc_types, dec_types, pos_types = _keras_hub_classes()
-    roles, unknown, claimed = [], [], []
-    counters = {"encoder": 0, "decoder": 0}
-    attention_seen = False
-    branches, _ = graph.residual_branches(model) if graph.is_graph_model(model) else ([], [])
-    ffn_of = {}
-    for branch in branches:
-        if any(isinstance(x, keras.layers.MultiHeadAttention) for x in branch.layers):
-            continue
-        kernels = branch.kernel_layers
-        for i, layer in enumerate(kernels):
-            ffn_of[id(layer)] = "ffn_out" if i == len(kernels) - 1 and len(kernels) > 1 else "ffn_in"
-    current_block = None
-    for layer in graph.all_layers(model):
-        if enc_types and isinstance(layer, enc_types + dec_types):
-            part = "decoder" if isinstance(layer, dec_types) else "encoder"
-            block = counters[part]
-            counters[part] += 1
-            roles += _attention_roles(layer._self_attention_layer, block, part, False)
-            cross = getattr(layer, "_cross_attention_layer", None)
-            if cross is not None:
-                roles += _attention_roles(cross, block, part, True)
-            roles += _dense_roles(layer._feedforward_intermediate_dense, "ffn_in", block, part)
-            roles += _dense_roles(layer._feedforward_output_dense, "ffn_out", block, part)
-            for sub in graph.sublayers(layer):
-                if isinstance(sub, graph.NORM_TYPES):
-                    roles += _norm_roles(sub, block, part)
-            attention_seen = True
-        elif isinstance(layer, keras.layers.MultiHeadAttention):
-            current_block = counters["encoder"]
-            counters["encoder"] += 1
-            roles += _attention_roles(layer, current_block, "encoder", False)
-            attention_seen = True
-        elif isinstance(layer, keras.layers.Embedding):
-            roles.append(Role(layer.embeddings, layer, "embedding"))
-        elif pos_types and isinstance(layer, pos_types):
-            roles += [Role(v, layer, "position") for v in layer.weights]
-        elif isinstance(layer, graph.NORM_TYPES):
-            roles += _norm_roles(layer, current_block, "encoder")
-        elif graph.has_kernel(layer) and not list(layer._flatten_layers(include_self=False)):
-            if id(layer) in ffn_of:
-                role = ffn_of[id(layer)]
-            else:
-                role = "head" if attention_seen else "input"
-            roles += _dense_roles(layer, role, current_block if role.startswith("ffn") else None)
-        elif layer.weights:
-            for sub in graph.sublayers(layer)[1:]:
-                if isinstance(sub, keras.layers.Embedding):
-                    roles.append(Role(sub.embeddings, sub, "embedding"))
-                elif pos_types and isinstance(sub, pos_types):
-                    roles += [Role(v, sub, "position") for v in sub.weights]
-        claimed = [r.variable for r in roles]
-    for v in model.weights:
-        if not any(v is c for c in claimed):
-            unknown.append((v.path, "no transformer role found (left unchanged)"))
-    return roles, unknown
+    """Every weight's role, by layer type and attribute; and what is unknown.
+
+    Returns:
+        ``(roles, skipped)``: a :class:`Role` per recognised weight, and
+        ``(name, reason)`` for every weight-bearing layer (or, for weights
+        of recognised layers that have no role, variable path) left alone.
+    """
+    if graph.is_graph_model(model):
+        detector = _Detector(_ffn_layers(model))
+        for call in graph.layer_calls(model):
+            detector.visit(call.layer, call)
+    else:
+        detector = _Detector({})
+        for layer in graph.sublayers(model)[1:]:
+            detector.visit(layer, container=model)
+    skipped = [(layer.name, why) for layer, why in detector.skipped]
+    accounted = detector.claimed() | {
+        id(v) for layer, _ in detector.skipped for v in layer.weights
+    }
+    skipped += [(v.path, "no transformer role found") for v in model.weights
+                if id(v) not in accounted]
+    return detector.roles, skipped
 
 
-def _std(v) -> float:
-    return scalar(ops.std(ops.cast(v, "float32")))
-
-
-def _fans(role: Role):
-    layer, shape = role.layer, tuple(role.variable.shape)
-    if isinstance(layer, keras.layers.EinsumDense):
-        return einsum_fans(layer.equation, shape)
-    if len(shape) >= 2:
-        return math.prod(shape[:-1]), shape[-1]
-    return shape[0], shape[0]
-
-
-def _normal(shape, std, seed):
-    return keras.random.normal(shape, stddev=std, dtype="float32", seed=seed)
-
-
-def _xavier_normal(role, gain, seed):
-    fan_in, fan_out = _fans(role)
-    return _normal(tuple(role.variable.shape), gain * math.sqrt(2.0 / (fan_in + fan_out)), seed)
-
-
-def _xavier_uniform(role, gain, seed):
-    fan_in, fan_out = _fans(role)
-    limit = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return keras.random.uniform(tuple(role.variable.shape), -limit, limit, dtype="float32", seed=seed)
-
-
-def _d_model(roles):
-    for r in roles:
-        if r.role == "q":
-            return int(r.variable.shape[0])
-    for r in roles:
-        if r.role in ("embedding", "position"):
-            return int(r.variable.shape[-1])
-    raise ValueError("init_transformer found no attention layer and no embedding.")
+def _fans(role: Role) -> tuple[int, int]:
+    """True fans: einsum kernels from their equation, 2D kernels (in, out)."""
+    shape = tuple(role.variable.shape)
+    if isinstance(role.layer, keras.layers.EinsumDense):
+        return einsum_fans(role.layer.equation, shape)
+    return shape[0], shape[-1]
 
 
 def deepnet_constants(n_enc: int, n_dec: int) -> dict[str, tuple[float, float]]:
-    """DeepNorm's (alpha, beta) per part (Wang et al. 2022, Table 1)."""
+    """DeepNorm's ``(alpha, beta)`` per part (Wang et al. 2022, Table 1).
+
+    Encoder-only (N blocks): alpha = (2N)^(1/4), beta = (8N)^(-1/4).
+    Decoder-only (M blocks): alpha = (2M)^(1/4), beta = (8M)^(-1/4).
+    Encoder-decoder: encoder alpha = 0.81 (N^4 M)^(1/16), beta = 0.87
+    (N^4 M)^(-1/16); decoder alpha = (3M)^(1/4), beta = (12M)^(-1/4).
+    """
     if n_enc and n_dec:
         return {
             "encoder": (0.81 * (n_enc**4 * n_dec) ** (1 / 16), 0.87 * (n_enc**4 * n_dec) ** (-1 / 16)),
@@ -195,7 +320,124 @@ def deepnet_constants(n_enc: int, n_dec: int) -> dict[str, tuple[float, float]]:
         }
     if n_dec:
         return {"decoder": ((2 * n_dec) ** 0.25, (8 * n_dec) ** -0.25)}
-    return {"encoder": ((2 * n_enc) ** 0.25, (8 * n_enc) ** -0.25)}
+    if n_enc:
+        return {"encoder": ((2 * n_enc) ** 0.25, (8 * n_enc) ** -0.25)}
+    raise ValueError("DeepNorm needs at least one block. Received: n_enc=0, n_dec=0")
+
+
+@dataclasses.dataclass
+class _Context:
+    scheme: str
+    n_enc: int
+    n_dec: int
+    total: int
+    std: float  # GPT-2's initializer range
+
+
+def _plan(r: Role, c: _Context):
+    """``(kind, parameter)`` for one weight: ("normal", std), ("uniform", limit),
+    ("const", value), or None to leave it."""
+    if c.scheme == "small_init":
+        if r.role in ("embedding", "position"):
+            return "normal", math.sqrt(2.0 / (5.0 * r.variable.shape[-1]))
+        return None
+    if r.role == "norm":
+        return "const", 1.0 if r.weight == "gamma" else 0.0
+    if r.weight == "bias":
+        return "const", 0.0
+    if c.scheme == "gpt2":
+        return "normal", c.std / math.sqrt(2.0 * c.total) if r.role in ("o", "ffn_out") else c.std
+    if r.role in ("embedding", "position"):
+        std = r.variable.shape[-1] ** -0.5
+        if c.scheme == "t_fixup":
+            std *= (9.0 * (c.n_dec or c.n_enc)) ** -0.25
+        return "normal", std
+    fan_in, fan_out = _fans(r)
+    glorot = math.sqrt(2.0 / (fan_in + fan_out))  # Xavier std with gain 1
+    if c.scheme in ("xavier", "mimetic"):
+        return "uniform", math.sqrt(3.0) * glorot
+    if c.scheme == "deepnet":
+        beta = deepnet_constants(c.n_enc, c.n_dec)[r.part][1] if r.block is not None else 1.0
+        return "normal", glorot * (beta if r.role in ("v", "o", "ffn_in", "ffn_out") else 1.0)
+    if c.scheme == "t_fixup":
+        gain = 1.0 / math.sqrt(2.0) if r.role in ("q", "k", "v") else 1.0
+        if r.block is not None and r.role in ("v", "o", "ffn_in", "ffn_out"):
+            factor = (9.0 * c.n_dec) ** -0.25 if r.part == "decoder" else 0.67 * c.n_enc**-0.25
+            gain *= factor * (math.sqrt(2.0) if r.role == "v" else 1.0)
+        return "uniform", math.sqrt(3.0) * glorot * gain
+    raise ValueError(f"Argument `scheme` must be one of {set(SCHEMES)}. Received: scheme={c.scheme}")
+
+
+def _describe(plan) -> str:
+    kind, value = plan
+    if kind == "normal":
+        return f"N(0, {value:.4g})"
+    if kind == "uniform":
+        return f"U(+-{value:.4g})"
+    if kind == "const":
+        return f"= {value:g}"
+    return kind
+
+
+def _draw(plan, shape, seed):
+    kind, value = plan
+    if kind == "normal":
+        return keras.random.normal(shape, stddev=value, dtype="float32", seed=seed)
+    if kind == "uniform":
+        return keras.random.uniform(shape, -value, value, dtype="float32", seed=seed)
+    if kind == "const":
+        return ops.full(shape, value, dtype="float32")
+    raise ValueError(f"Unknown draw {kind!r}.")
+
+
+def _factor(d, rank, alpha, beta, seed):
+    """``(A, B)``, both ``(d, rank)``, with ``A @ B.T`` the best rank-`rank`
+    approximation of ``alpha * Z + beta * I``, ``Z ~ N(0, 1/d)`` (exact when
+    rank >= d: the SVD factors are then spread over `rank` columns by a
+    random ``(d, rank)`` matrix with orthonormal rows)."""
+    z = keras.random.normal((d, d), stddev=d**-0.5, dtype="float32", seed=seed)
+    u, s, vt = ops.svd(alpha * z + beta * ops.eye(d, dtype="float32"))
+    root = ops.sqrt(s)[None, :]
+    left, right = u * root, ops.transpose(vt) * root
+    if rank <= d:
+        return left[:, :rank], right[:, :rank]
+    spread_seed = None if seed is None else variable_seed(seed, "spread")
+    q, _ = ops.qr(keras.random.normal((rank, d), dtype="float32", seed=spread_seed))
+    spread = ops.transpose(q)  # (d, rank), spread @ spread.T = I
+    return ops.matmul(left, spread), ops.matmul(right, spread)
+
+
+def _mimetic(roles, seed_of, notes) -> dict:
+    """id(variable) -> value for the q/k/v/o kernels of each self-attention."""
+    out = {}
+    groups = {}
+    for r in roles:
+        if r.role in ("q", "k", "v", "o") and r.weight == "kernel":
+            groups.setdefault(id(r.attention), {})[r.role] = r
+    for parts in groups.values():
+        q, k, v, o = (parts[x] for x in "qkvo")
+        qs, ks, vs, os_ = (tuple(x.variable.shape) for x in (q, k, v, o))
+        d = qs[0]
+        if q.cross or isinstance(q.attention, keras.layers.GroupQueryAttention) or not (
+            len(qs) == len(ks) == len(vs) == len(os_) == 3 and qs == ks and vs[0] == d == os_[-1]
+        ):
+            notes.append(f"mimetic: {q.attention.name} is not a square self-attention with "
+                         "one key per head: Xavier instead")
+            continue
+        heads, key_dim = qs[1], qs[2]
+        wq, wk = [], []
+        for h in range(heads):
+            seed = seed_of(q.variable)
+            a, b = _factor(d, key_dim, *MIMETIC_QK, None if seed is None else variable_seed(seed, f"head{h}"))
+            wq.append(a)
+            wk.append(b)
+        out[id(q.variable)] = ops.stack(wq, axis=1)
+        out[id(k.variable)] = ops.stack(wk, axis=1)
+        alpha, beta = MIMETIC_VO
+        a, b = _factor(d, vs[1] * vs[2], alpha, -beta, seed_of(v.variable))
+        out[id(v.variable)] = ops.reshape(a, vs)
+        out[id(o.variable)] = ops.reshape(ops.transpose(b), os_)
+    return out
 
 
 def init_transformer(
@@ -203,192 +445,145 @@ def init_transformer(
     scheme: Literal["xavier", "gpt2", "t_fixup", "deepnet", "mimetic", "small_init"] = "gpt2",
     num_layers: int | None = None,
     seed: int | None = None,
+    *,
+    initializer_range: float = 0.02,
 ) -> InitReport:
     """Initialize a transformer's weights by role with a published scheme.
 
-    Schemes (d = model width, L = `num_layers`, N/M = encoder/decoder blocks):
+    Notation: d = the width of an embedding (its last axis); fan_in/fan_out =
+    the true fans of a kernel (EinsumDense: from its equation, so a query
+    kernel (d_model, heads, key_dim) has (d_model, heads * key_dim));
+    xavier = gain * sqrt(2 / (fan_in + fan_out)) (std); N/M = encoder/decoder
+    blocks found (``num_layers`` replaces both); L = N + M. Every scheme but
+    small_init sets biases to 0 and norms to gamma 1, beta 0.
 
-    - ``"xavier"``: Glorot uniform with the true einsum fans on every
-      projection, FFN and head kernel; embeddings N(0, d^-1/2); biases 0,
-      norms gamma 1 beta 0.
-    - ``"gpt2"`` (Radford et al. 2019, the public GPT-2 code): N(0, 0.02)
-      for embeddings and every projection, N(0, 0.02 / sqrt(2L)) for the
-      attention-output and FFN-output projections; biases 0, norms 1/0.
-    - ``"t_fixup"`` (Huang et al. 2020): Xavier uniform projections with
-      q/k/v gain 1/sqrt(2), embeddings N(0, d^-1/2); then for encoder blocks
-      embeddings x (9N)^(-1/4), FFN and attention-output x 0.67 N^(-1/4),
-      value x 0.67 N^(-1/4) sqrt(2); for decoder blocks (and decoder-only
-      models) the same with (9M)^(-1/4) in place of both factors.
-    - ``"deepnet"`` (Wang et al. 2022): Xavier normal with gain beta for the
-      FFN, value and output projections, gain 1 for q/k; beta (and the
-      residual multiplier alpha the model should use, ``x * alpha + f(x)``
-      before each post-LN) from DeepNorm's table for encoder-only,
-      decoder-only and encoder-decoder models. Keras layers expose no alpha:
-      it is reported in ``report.notes``.
-    - ``"mimetic"`` (Trockman & Kolter 2023): per head ``W_q W_k^T ≈ a1 Z1
-      + b1 I`` and over the layer ``W_v W_o ≈ a2 Z2 - b2 I``, Z ~ N(0, 1/d),
-      built from the SVD of the target (the best rank-k factorization),
-      (a1, b1) = (0.7, 0.7), (a2, b2) = (0.4, 0.4); other weights as "xavier".
+    - ``"xavier"``: every kernel U(+-sqrt(3) * xavier); embeddings
+      N(0, d^-1/2) (the fairseq convention T-Fixup starts from).
+    - ``"gpt2"`` (Radford et al. 2019, the public GPT-2 code): every
+      embedding and kernel N(0, 0.02) (``initializer_range``), the
+      attention-output and FFN-output kernels N(0, 0.02 / sqrt(2L)).
+    - ``"t_fixup"`` (Huang et al. 2020, Algorithm 2 and the authors' code):
+      kernels Xavier uniform with gain 1/sqrt(2) for q/k/v and 1 otherwise;
+      embeddings N(0, d^-1/2) x (9M)^(-1/4) (encoder-only: (9N)^(-1/4)).
+      Encoder blocks: FFN and attention-output x 0.67 N^(-1/4), value x
+      0.67 N^(-1/4) sqrt(2). Decoder blocks (self and cross attention):
+      the same with (9M)^(-1/4). Head and input projections: plain Xavier.
+      The paper also removes LayerNorm; the model's norms are kept here.
+    - ``"deepnet"`` (Wang et al. 2022): kernels Xavier normal, gain beta on
+      the FFN, value and attention-output kernels and 1 on q/k, head and
+      input; embeddings N(0, d^-1/2). beta and the residual multiplier alpha
+      (``LN(alpha * x + f(x))``) come from DeepNorm's table for
+      encoder-only, decoder-only and encoder-decoder models
+      (:func:`deepnet_constants`). Keras layers have no alpha to set: it is
+      reported in ``report.notes`` for the model to use.
+    - ``"mimetic"`` (Trockman & Kolter 2023): for each self-attention, per
+      head ``W_q W_k^T ~ a1 Z + b1 I`` and per layer ``W_v W_o ~ a2 Z - b2 I``
+      with a fresh ``Z ~ N(0, 1/d)`` each time and the paper's (a1, b1) =
+      (0.7, 0.7), (a2, b2) = (0.4, 0.4). Construction as in the authors'
+      code: the SVD ``U S V^T`` of the d x d target gives ``W_q = U
+      S^(1/2)`` and ``W_k = V S^(1/2)`` cut to the head's key_dim columns
+      (the best rank-key_dim approximation); ``W_v = U S^(1/2)`` and ``W_o
+      = (V S^(1/2))^T`` split over the heads' value columns (exact when
+      heads * value_dim >= d). Everything else as "xavier"; cross and
+      grouped-query attention get Xavier (noted).
     - ``"small_init"`` (Nguyen & Salazar 2019): embeddings only, N(0,
-      sqrt(2 / (5d))); nothing else changes.
+      sqrt(2 / (5d))); no other weight changes.
 
     Args:
-        model: a built model holding attention layers (functional Keras
-            encoder, keras_hub backbone, ...).
+        model: a built ``keras.Model`` holding attention layers (a
+            functional encoder from Keras layers, a keras_hub backbone...).
         scheme: one of the above.
-        num_layers: L (default: the number of attention blocks found).
-        seed: base seed; every variable gets its own, so q, k and v differ.
+        num_layers: the depth used by gpt2, t_fixup and deepnet (default:
+            the blocks found; for an encoder-decoder it replaces N and M).
+        seed: base seed; each variable gets its own, so q, k and v differ.
+        initializer_range: gpt2's standard deviation (0.02).
 
     Returns:
-        An :class:`InitReport` with every variable touched (role, block,
-        std before/after); weights with no role are listed in ``skipped``.
+        An :class:`InitReport`: one row per variable changed (role, block,
+        the distribution drawn, std before/after), ``skipped`` for layers
+        and variables with no role, ``notes`` with the blocks found (and the
+        DeepNorm alpha).
+
+    Raises:
+        TypeError: `model` is not a keras.Model, or a bad `seed`.
+        ValueError: unbuilt model, unknown scheme, bad `num_layers`, no
+            attention layer (no embedding, for small_init), or a weight that
+            became NaN/inf (every weight is then restored).
+
+    Example:
+
+    >>> report = ki.init_transformer(model, "t_fixup", seed=0)
+    >>> model.fit(x, y, callbacks=[ki.InitCallback(
+    ...     lambda m: ki.init_transformer(m, scheme="deepnet", seed=0))])
 
     Reference:
-        Radford et al. 2019; Huang, Perez, Ba, Volkovs 2020, "Improving
-        transformer optimization through better initialization"; Wang et al.
-        2022, "DeepNet: scaling transformers to 1,000 layers"; Trockman &
-        Kolter 2023, "Mimetic initialization of self-attention layers";
-        Nguyen & Salazar 2019, "Transformers without tears".
+        Radford et al. 2019, "Language models are unsupervised multitask
+        learners"; Huang, Perez, Ba & Volkovs 2020, "Improving transformer
+        optimization through better initialization"; Wang et al. 2022,
+        "DeepNet: scaling transformers to 1,000 layers"; Trockman & Kolter
+        2023, "Mimetic initialization of self-attention layers"; Nguyen &
+        Salazar 2019, "Transformers without tears".
     """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Argument `model` must be a keras.Model. Received: model of type "
+                        f"{type(model).__name__}")
     check_choice("scheme", scheme, SCHEMES)
     check_model_seed(seed)
-    if not model.built:
-        raise ValueError(f"Model {model.name!r} is not built: build it (or call it) first.")
-    roles, unknown = detect_roles(model)
-    if not any(r.role == "q" for r in roles) and scheme != "small_init":
-        raise ValueError(
-            f"init_transformer found no attention layer (keras.layers.MultiHeadAttention) "
-            f"in model {model.name!r}."
-        )
-    blocks = {(r.part, r.block) for r in roles if r.role == "q" and not r.cross}
-    n_enc = sum(1 for p, _ in blocks if p == "encoder")
-    n_dec = sum(1 for p, _ in blocks if p == "decoder")
-    if num_layers is not None and (isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1):
-        raise ValueError(f"Argument `num_layers` must be a positive integer. Received: num_layers={num_layers!r}")
-    total = num_layers or (n_enc + n_dec)
+    if num_layers is not None and (
+        isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1
+    ):
+        raise ValueError("Argument `num_layers` must be a positive integer or None. "
+                         f"Received: num_layers={num_layers!r}")
+    std = check_number("initializer_range", initializer_range, positive=True)
+    if not model.built or not model.weights:
+        raise ValueError(f"Model {model.name!r} is not built: call it on a batch or give it "
+                         "an Input first.")
+    roles, skipped = detect_roles(model)
+    n_enc = sum(1 for r in roles if r.role == "q" and not r.cross and r.part == "encoder"
+                and r.weight == "kernel")
+    n_dec = sum(1 for r in roles if r.role == "q" and not r.cross and r.part == "decoder"
+                and r.weight == "kernel")
+    if scheme == "small_init":
+        if not any(r.role in ("embedding", "position") for r in roles):
+            raise ValueError(f"init_transformer(small_init) found no embedding layer in model "
+                             f"{model.name!r}.")
+    elif not n_enc + n_dec:
+        raise ValueError(f"init_transformer found no attention layer "
+                         f"(keras.layers.MultiHeadAttention) in model {model.name!r}.")
+    if num_layers is not None:
+        n_enc, n_dec = (num_layers if n_enc else 0), (num_layers if n_dec else 0)
+    context = _Context(scheme, n_enc, n_dec, num_layers or n_enc + n_dec, std)
     report = InitReport(f"init_transformer({scheme})")
-    for name, why in unknown:
+    for name, why in skipped:
         report.skip(name, why)
-    seed_of = seed_for(model, 0 if seed is None else seed)
-    seeds = (lambda v: seed_of(v)) if seed is not None else (lambda v: None)
-    d = _d_model(roles)
-    values = {}
+    report.notes.append(f"found {n_enc} encoder and {n_dec} decoder blocks (L = {context.total})")
+    seed_of = seed_for(model, seed) if seed is not None else (lambda variable: None)
+    special = _mimetic(roles, seed_of, report.notes) if scheme == "mimetic" else {}
     with atomic_weights(model):
-        if scheme == "mimetic":
-            values.update(_mimetic(roles, seeds))
+        values = []
         for r in roles:
-            if id(r.variable) in values:
+            plan = ("mimetic", None) if id(r.variable) in special else _plan(r, context)
+            if plan is None:
                 continue
-            new = _value(r, scheme, d, total, n_enc, n_dec, num_layers, seeds)
-            if new is not None:
-                values[id(r.variable)] = new
-        for r in roles:
-            new = values.get(id(r.variable))
+            shape = tuple(r.variable.shape)
+            new = special.get(id(r.variable))
             if new is None:
-                continue
-            before = _std(r.variable)
-            r.variable.assign(ops.cast(ops.reshape(new, r.variable.shape), r.variable.dtype))
-            where = "" if r.block is None else f"{r.part} block {r.block}{' cross' if r.cross else ''}"
-            report.add(r.variable.path, r.role, before=before, after=_std(r.variable), stat="std", note=where)
+                new = _draw(plan, shape, seed_of(r.variable))
+            values.append((r, plan, new))
+        for r, plan, new in values:
+            before = scalar(ops.std(ops.cast(r.variable, "float32")))
+            r.variable.assign(ops.cast(new, r.variable.dtype))
+            after = scalar(ops.std(ops.cast(r.variable, "float32")))
+            note = "; ".join(x for x in (r.where, _describe(plan)) if x)
+            report.add(r.variable.path, f"{r.role} {r.weight}", before=before, after=after,
+                       stat="std", note=note)
     if scheme == "deepnet":
         for part, (alpha, beta) in deepnet_constants(n_enc, n_dec).items():
             report.notes.append(
                 f"deepnet {part}: beta = {beta:.4g} applied; use residual alpha = {alpha:.4g} "
-                "(x * alpha + f(x) before each post-LN)"
+                "(LN(alpha * x + f(x)) in each post-LN block)"
             )
-    return report
-
-
-def _value(r, scheme, d, total, n_enc, n_dec, num_layers, seeds):
-    """The new value of one role's variable, or None to leave it."""
-    seed = seeds(r.variable)
-    shape = tuple(r.variable.shape)
-    if scheme == "small_init":
-        if r.role in ("embedding", "position"):
-            return _normal(shape, math.sqrt(2.0 / (5.0 * d)), seed)
-        return None
-    if r.role == "norm":
-        fill = 1.0 if r.variable.name in ("gamma", "scale") else 0.0
-        return ops.full(shape, fill, dtype="float32")
-    if r.role == "bias":
-        return ops.zeros(shape, dtype="float32")
-    if scheme == "gpt2":
-        std = 0.02
-        if r.role in ("o", "ffn_out"):
-            std = 0.02 / math.sqrt(2.0 * total)
-        return _normal(shape, std, seed)
-    if r.role in ("embedding", "position"):
-        value = _normal(shape, d**-0.5, seed)
-        if scheme == "t_fixup":
-            count = n_dec if (n_dec and not n_enc) else (num_layers or n_enc or n_dec)
-            value = value * (9.0 * count) ** -0.25
-        return value
-    if scheme == "xavier" or scheme == "mimetic":
-        return _xavier_uniform(r, 1.0, seed)
     if scheme == "t_fixup":
-        qkv_gain = 1.0 / math.sqrt(2.0) if r.role in ("q", "k", "v") else 1.0
-        value = _xavier_uniform(r, qkv_gain, seed)
-        if r.block is None:
-            return value
-        if r.part == "decoder":
-            m = num_layers or n_dec
-            factor = (9.0 * m) ** -0.25
-        else:
-            n = num_layers or n_enc
-            factor = 0.67 * n**-0.25
-        if r.role in ("ffn_in", "ffn_out", "o"):
-            return value * factor
-        if r.role == "v":
-            return value * factor * math.sqrt(2.0)
-        return value
-    if scheme == "deepnet":
-        constants = deepnet_constants(n_enc, n_dec)
-        beta = constants.get(r.part, next(iter(constants.values())))[1]
-        gain = beta if r.role in ("ffn_in", "ffn_out", "v", "o") else 1.0
-        return _xavier_normal(r, gain, seed)
-    raise ValueError(f"Argument `scheme` must be one of {set(SCHEMES)}. Received: scheme={scheme}")
-
-
-def _factor(target, rank):
-    """(A, B) with A @ B.T the best rank-`rank` approximation of `target`."""
-    u, s, vt = np.linalg.svd(target)
-    root = np.sqrt(s[:rank])
-    return u[:, :rank] * root, vt[:rank].T * root
-
-
-def _mimetic(roles, seeds):
-    """Mimetic q/k and v/o kernels (numpy: one small SVD per head / layer)."""
-    out = {}
-    attention = {}
-    for r in roles:
-        if r.role in ("q", "k", "v", "o"):
-            attention.setdefault((r.part, r.block, r.cross), {})[r.role] = r
-    for parts in attention.values():
-        if set(parts) != {"q", "k", "v", "o"}:
-            continue
-        q, k, v, o = (parts[x] for x in "qkvo")
-        d, heads, head_dim = q.variable.shape
-        k_dim = k.variable.shape[0]
-        if q.variable.shape[0] != k_dim or tuple(v.variable.shape)[:1] != (d,):
-            continue
-        rng = np.random.default_rng(seeds(q.variable))
-        a1, b1 = MIMETIC_QK
-        wq = np.zeros((d, heads, head_dim))
-        wk = np.zeros((d, heads, head_dim))
-        for h in range(heads):
-            target = a1 * rng.standard_normal((d, d)) / math.sqrt(d) + b1 * np.eye(d)
-            wq[:, h], wk[:, h] = _factor(target, head_dim)
-        a2, b2 = MIMETIC_VO
-        out_shape = tuple(o.variable.shape)  # (heads, value_dim, d_out)
-        value_dim = v.variable.shape[-1]
-        rank = heads * value_dim
-        if out_shape[-1] == d:
-            target = a2 * rng.standard_normal((d, d)) / math.sqrt(d) - b2 * np.eye(d)
-            wv, wo = _factor(target, min(rank, d))
-            wv = np.pad(wv, ((0, 0), (0, rank - wv.shape[1])))
-            wo = np.pad(wo, ((0, 0), (0, rank - wo.shape[1])))
-            out[id(v.variable)] = ops.convert_to_tensor(wv.reshape(d, heads, value_dim), "float32")
-            out[id(o.variable)] = ops.convert_to_tensor(wo.T.reshape(heads, value_dim, d), "float32")
-        out[id(q.variable)] = ops.convert_to_tensor(wq, "float32")
-        out[id(k.variable)] = ops.convert_to_tensor(wk, "float32")
-    return out
+        report.notes.append("t_fixup: the paper trains without LayerNorm; the model's norms "
+                            "were kept (gamma 1, beta 0)")
+    return report

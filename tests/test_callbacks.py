@@ -100,3 +100,96 @@ def test_bad_steps():
         ki.InitCallback()
     with pytest.raises(TypeError, match="callable"):
         ki.InitCallback("lsuv")
+
+
+MIRRORED_CHILD = r'''
+import json, os
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import tensorflow as tf
+cpus = tf.config.list_physical_devices("CPU")  # before any TF op
+tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+import numpy as np
+import keras_inits as ki
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+rng = np.random.default_rng(0)
+x = rng.standard_normal((64, 8)).astype("float32")
+y = rng.integers(0, 3, 64)
+out = {"replicas": strategy.num_replicas_in_sync}
+
+
+class Probe(keras.callbacks.Callback):
+    """Every replica's first kernel, as the first batch of each fit sees it."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            self.seen.append([r.numpy().tolist() for r in self.model.layers[0].kernel.value.values])
+
+
+calls = []
+
+
+def halves(model):
+    calls.append(1)
+    model.layers[0].kernel.assign(np.full((8, 16), 0.5, "float32"))
+    return ki.InitReport("halves")
+
+
+# jit_compile=True is not tried: TF's XLA cannot run MirroredStrategy over
+# logical CPU devices ("Trying to access resource ... located in device CPU:1
+# from device CPU:0", tf.function-level, with or without a callback).
+for jit in (False,):
+    with strategy.scope():
+        m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(3)])
+        m.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    probe, cb = Probe(), ki.InitCallback(halves, verbose=0)
+    del calls[:]
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[cb, probe])
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[cb, probe])
+    out[f"jit{jit}_calls"] = len(calls)
+    out[f"jit{jit}_first_batch"] = probe.seen[0]
+    out[f"jit{jit}_second_fit_trained"] = probe.seen[1][0] != probe.seen[0][0]
+
+    with strategy.scope():
+        m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(3)])
+        m.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    probe, cb = Probe(), ki.LSUVCallback(x[:32], seed=0, verbose=0)
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[cb, probe])
+    out[f"jit{jit}_lsuv_var"] = [float(np.var(x[:32] @ np.array(k) + m.layers[0].bias.numpy() * 0)) for k in probe.seen[0]]
+    out[f"jit{jit}_lsuv_rows"] = len(cb.reports[0].rows)
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.tf_only
+def test_mirrored_strategy_two_logical_cpus(tmp_path):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.distribute needs the TensorFlow backend")
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "mirrored_child.py"
+    script.write_text(MIRRORED_CHILD)
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "XLA_FLAGS")}
+    env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    r = json.loads(result.stdout.strip().splitlines()[-1])
+    assert r["replicas"] == 2
+    for jit in (False,):
+        assert r[f"jit{jit}_calls"] == 1, jit  # once per model across two fits
+        replicas = np.array(r[f"jit{jit}_first_batch"])
+        assert replicas.shape == (2, 8, 16)
+        np.testing.assert_array_equal(replicas, 0.5)  # the step's assign, on every replica
+        assert r[f"jit{jit}_second_fit_trained"]  # the second fit did not reset it
+        assert r[f"jit{jit}_lsuv_rows"] == 2
+        for var in r[f"jit{jit}_lsuv_var"]:
+            assert abs(var - 1.0) <= 0.1, (jit, r[f"jit{jit}_lsuv_var"])

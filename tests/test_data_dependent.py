@@ -46,3 +46,58 @@ def test_dead_unit_fails_and_restores():
         ki.data_dependent_init(model, X, verbose=0)
     for a, v in zip(before, model.weights):
         np.testing.assert_array_equal(a, to_numpy(v))
+
+
+def unit_stats(z, channel_axis=-1):
+    z = np.moveaxis(z.astype("float64"), channel_axis, -1).reshape(-1, z.shape[channel_axis])
+    return z.mean(0), z.var(0)
+
+
+def test_residual_model_every_layer_measured_by_sub_models():
+    inp = keras.Input((12,))
+    h = keras.layers.Dense(16, name="stem")(inp)
+    for i in range(2):
+        b = keras.layers.Dense(16, activation="relu", name=f"b{i}a")(h)
+        b = keras.layers.Dense(16, name=f"b{i}b")(b)
+        h = keras.layers.Add()([h, b])
+    model = keras.Model(inp, keras.layers.Dense(4, name="head")(h))
+    report = ki.data_dependent_init(model, X, verbose=0)
+    assert [r.layer for r in report.rows] == ["stem", "b0a", "b0b", "b1a", "b1b", "head"]
+    for row in report.rows:
+        layer = model.get_layer(row.layer)
+        # The pre-activation: this layer's kernel and bias applied to its input.
+        h_in = to_numpy(keras.Model(inp, layer.input)(X))
+        mean, var = unit_stats(h_in @ to_numpy(layer.kernel) + to_numpy(layer.bias))
+        np.testing.assert_allclose(mean, 0.0, atol=1e-3)
+        np.testing.assert_allclose(var, 1.0, atol=1e-3)
+
+
+def test_transposed_and_channels_first_conv_and_no_bias():
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("TensorFlow's CPU Conv2D has no channels_first (NCHW) kernel")
+    inp = keras.Input((2, 8, 8))  # no spatial size equal to a channel count (see test_lsuv)
+    h = keras.layers.Conv2D(5, 3, data_format="channels_first", name="cf")(inp)
+    h = keras.layers.Conv2DTranspose(3, 2, data_format="channels_first", use_bias=False, name="tr")(h)
+    model = keras.Model(inp, h)
+    x = np.random.default_rng(3).standard_normal((16, 2, 8, 8)).astype("float32") + 2.0
+    report = ki.data_dependent_init(model, x, verbose=0)
+    assert report.rows[1].note == "no bias: mean not centred"
+    mean, var = unit_stats(to_numpy(keras.Model(inp, model.get_layer("cf").output)(x)), 1)
+    np.testing.assert_allclose(mean, 0.0, atol=1e-3)
+    np.testing.assert_allclose(var, 1.0, atol=1e-3)
+    _, var = unit_stats(to_numpy(model(x)), 1)
+    np.testing.assert_allclose(var, 1.0, atol=1e-3)
+
+
+def test_frozen_skipped_bad_data_and_arguments():
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(4, name="a"), keras.layers.Dense(2, name="b")])
+    model.get_layer("a").trainable = False
+    before = [to_numpy(v).copy() for v in model.weights]
+    report = ki.data_dependent_init(model, X, verbose=0)
+    assert [r.layer for r in report.rows] == ["b"] and report.skipped[0][0] == "a"
+    np.testing.assert_array_equal(before[0], to_numpy(model.weights[0]))
+    for data, err in [(np.full((4, 12), np.inf, "float32"), ValueError), (np.ones((4, 12), "float32"), ValueError), (3, TypeError)]:
+        with pytest.raises(err):
+            ki.data_dependent_init(model, data, verbose=0)
+    with pytest.raises(ValueError, match="eps"):
+        ki.data_dependent_init(model, X, eps=0.0)

@@ -102,8 +102,34 @@ def test_multi_head_attention_sublayers():
     model = keras.Model(inp, mha(inp, inp))
     x = RNG.standard_normal((8, 6, 16)).astype("float32")
     report = ki.lsuv(model, x, seed=0, verbose=0)
-    assert {r.layer for r in report.rows} == {"query", "key", "value", "attention_output"}
+    assert [r.layer for r in report.rows] == ["query", "key", "value", "attention_output"]
+    for dense in (mha.query_dense, mha.key_dense, mha.value_dense):
+        z = np.einsum("abc,cde->abde", x, to_numpy(dense.kernel)) + to_numpy(dense.bias)
+        assert abs(z.var() - 1.0) <= 0.1, dense.name
     assert abs(float(np.var(to_numpy(model(x)))) - 1.0) <= 0.1
+
+
+def test_two_attention_layers_rows_named_by_path():
+    inp = keras.Input((6, 16))
+    first = keras.layers.MultiHeadAttention(2, 8, name="att1")
+    second = keras.layers.MultiHeadAttention(2, 8, name="att2")
+    h = first(inp, inp)
+    model = keras.Model(inp, second(h, h))
+    x = RNG.standard_normal((8, 6, 16)).astype("float32")
+    report = ki.lsuv(model, x, tol=0.05, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == [
+        f"{a}/{d}" for a in ("att1", "att2") for d in ("query", "key", "value", "attention_output")
+    ]
+    h1 = to_numpy(keras.Model(inp, h)(x))
+    q2 = np.einsum("abc,cde->abde", h1, to_numpy(second.query_dense.kernel))
+    assert abs((q2 + to_numpy(second.query_dense.bias)).var() - 1.0) <= 0.05
+    assert abs(float(np.var(to_numpy(model(x)))) - 1.0) <= 0.05
+    with pytest.raises(ValueError, match="several kernel layers"):
+        ki.lsuv(model, x, layers=["query"], verbose=0)
+    only = ki.lsuv(model, x, layers=["att2/query", "att1"], verbose=0)
+    assert [r.layer for r in only.rows] == [
+        "att1/query", "att1/key", "att1/value", "att1/attention_output", "att2/query"
+    ]
 
 
 def test_constant_data_is_refused():
@@ -123,6 +149,16 @@ def test_dead_layer_fails_naming_it_and_restores_every_weight():
     assert_same(before, model)
 
 
+def test_dead_layer_is_an_error_even_when_zero_is_within_tol():
+    model = mlp(2, "relu", fused=True)
+    model.get_layer("d1").kernel.assign(np.zeros((32, 32), "float32"))
+    model.get_layer("d1").bias.assign(np.zeros((32,), "float32"))
+    before = weights(model)
+    with pytest.raises(ValueError, match="'d1'.*variance 0"):
+        ki.lsuv(model, X, target_var=0.05, tol=0.1, orthonormal=False, verbose=0)
+    assert_same(before, model)
+
+
 def test_failure_midway_restores(monkeypatch):
     model = mlp(4, "relu")
     before = weights(model)
@@ -133,11 +169,11 @@ def test_failure_midway_restores(monkeypatch):
     calls = {"n": 0}
     original = mod._variance
 
-    def flaky(out, name):
+    def flaky(out, label):
         calls["n"] += 1
         if calls["n"] > 5:
             raise RuntimeError("simulated failure")
-        return original(out, name)
+        return original(out, label)
 
     monkeypatch.setattr(mod, "_variance", flaky)
     with pytest.raises(RuntimeError, match="simulated"):
@@ -179,14 +215,23 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_non_convergence_warns_and_keeps_best():
-    model = mlp(2, "tanh")
-    for layer in model.layers:
-        if hasattr(layer, "bias"):
-            layer.bias.assign(RNG.normal(0, 2.0, layer.bias.shape).astype("float32"))
-    with pytest.warns(UserWarning, match="did not reach"):
-        report = ki.lsuv(model, X, tol=1e-6, max_iters=1, verbose=0)
-    assert report.not_converged
-    assert all(r.iterations == 1 for r in report.rows if not r.converged)
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8, name="d")])
+    layer = model.layers[0]
+    bias = np.linspace(-1.5, 1.5, 8).astype("float32")  # variance no kernel scale removes
+    layer.bias.assign(bias)
+    w0 = to_numpy(layer.kernel).astype("float64")
+    with pytest.warns(UserWarning, match=r"\['d'\] did not reach"):
+        report = ki.lsuv(model, X, target_var=0.2, tol=1e-3, max_iters=1, orthonormal=False, verbose=0)
+    (row,) = report.rows
+    assert report.not_converged == ["d"] and not row.converged and row.iterations == 1
+    # The one rescale LSUV makes, and which of {1, s1} is closer, computed here.
+    def var_at(scale):
+        return float(np.var(X @ (w0 * scale) + bias))
+
+    s1 = np.sqrt(0.2 / var_at(1.0))
+    best = min((1.0, s1), key=lambda s: abs(var_at(s) - 0.2))
+    np.testing.assert_allclose(to_numpy(layer.kernel), w0 * best, rtol=1e-5)
+    assert abs(row.after - var_at(best)) <= 1e-4 and "not converged: d" in str(report)
 
 
 def test_unbuilt_sequential_is_built_from_the_batch():
@@ -266,3 +311,113 @@ def test_subclassed_model_fallback():
 def test_progbar_when_verbose(capsys):
     ki.lsuv(mlp(2, "tanh"), X, verbose=1)
     assert "3/3" in capsys.readouterr().out
+
+
+def test_fused_and_separate_activations_get_the_same_weights():
+    fused, separate = mlp(4, "relu", fused=True), mlp(4, "relu")
+    separate.set_weights(fused.get_weights())
+    ki.lsuv(fused, X, seed=3, verbose=0)
+    ki.lsuv(separate, X, seed=3, verbose=0)
+    for a, b in zip(fused.weights, separate.weights):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-6)
+
+
+def test_seeded_orthonormal_kernels_are_distinct_per_layer():
+    model = mlp(3, "tanh")
+    ki.lsuv(model, X, seed=0, verbose=0)
+    k1, k2 = (to_numpy(model.get_layer(n).kernel) for n in ("d1", "d2"))
+    c1, c2 = k1 / np.linalg.norm(k1[:, 0]), k2 / np.linalg.norm(k2[:, 0])
+    np.testing.assert_allclose(c1.T @ c1, np.eye(32), atol=1e-4)  # still orthogonal
+    assert not np.allclose(c1, c2, atol=1e-3)
+    other = mlp(3, "tanh")
+    ki.lsuv(other, X, seed=1, verbose=0)
+    assert not np.allclose(to_numpy(other.get_layer("d1").kernel), k1, atol=1e-3)
+
+
+class ReversedBlock(keras.layers.Layer):
+    """Tracks `second` before `first` but calls first, then second."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.second = keras.layers.Dense(8, name="second")
+        self.first = keras.layers.Dense(16, activation="tanh", name="first")
+
+    def call(self, x):
+        return self.second(self.first(x))
+
+
+class ReversedNet(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.second = keras.layers.Dense(8, name="second")
+        self.first = keras.layers.Dense(16, activation="tanh", name="first")
+
+    def call(self, x):
+        return self.second(self.first(x))
+
+
+def assert_first_then_second_calibrated(first, second, x, tol):
+    z1 = x @ to_numpy(first.kernel) + to_numpy(first.bias)
+    z2 = np.tanh(z1) @ to_numpy(second.kernel) + to_numpy(second.bias)
+    assert abs(z1.var() - 1.0) <= tol and abs(z2.var() - 1.0) <= tol, (z1.var(), z2.var())
+
+
+def test_composite_and_subclassed_layers_follow_call_order_not_tracking_order():
+    inp = keras.Input((16,))
+    block = ReversedBlock(name="block")
+    model = keras.Model(inp, block(inp))
+    report = ki.lsuv(model, X, tol=0.02, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["first", "second"]
+    assert_first_then_second_calibrated(block.first, block.second, X, 0.02)
+
+    net = ReversedNet()
+    net(X[:2])
+    report = ki.lsuv(net, X, tol=0.02, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["first", "second"]
+    assert_first_then_second_calibrated(net.first, net.second, X, 0.02)
+
+
+def test_recurrent_and_lora_layers_are_skipped_and_listed():
+    inp = keras.Input((5, 4))
+    h = keras.layers.LSTM(6, name="lstm")(inp)
+    h = keras.layers.Dense(6, name="lora")(h)
+    model = keras.Model(inp, keras.layers.Dense(3, name="head")(h))
+    model.get_layer("lora").enable_lora(2)
+    x = RNG.standard_normal((32, 5, 4)).astype("float32")
+    before = to_numpy(model.get_layer("lstm").cell.kernel).copy()
+    report = ki.lsuv(model, x, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["head"]
+    reasons = dict(report.skipped)
+    assert "recurrent" in reasons["lstm_cell"] and "LoRA" in reasons["lora"]
+    np.testing.assert_array_equal(before, to_numpy(model.get_layer("lstm").cell.kernel))
+    assert abs(output_var(model, "head", x) - 1.0) <= 0.1
+
+
+def test_target_mean_channels_first_conv_and_einsum_bias():
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("TensorFlow's CPU Conv2D has no channels_first (NCHW) kernel")
+    # Output (4, 5, 5): with a last axis equal to the channel count, Keras' TF
+    # `ops.add` takes a (1, C, 1, 1) bias for NHWC (keras 3.15 bias_add fast path).
+    inp = keras.Input((3, 7, 7))
+    h = keras.layers.Conv2D(4, 3, data_format="channels_first", name="conv")(inp)
+    h = keras.layers.Reshape((4, 25))(h)
+    h = keras.layers.EinsumDense("abc,cde->abde", (4, 2, 3), bias_axes="de", name="ein")(h)
+    model = keras.Model(inp, h)
+    x = RNG.standard_normal((16, 3, 7, 7)).astype("float32") + 0.5
+    report = ki.lsuv(model, x, target_mean=0.25, tol=0.05, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["conv", "ein"]
+    conv = to_numpy(keras.Model(inp, model.get_layer("conv").output)(x))
+    np.testing.assert_allclose(conv.mean(axis=(0, 2, 3)), 0.25, atol=1e-4)  # per channel
+    assert abs(conv.var() - 1.0) <= 0.05
+    ein = to_numpy(model(x))
+    np.testing.assert_allclose(ein.mean(axis=(0, 1)), np.full((2, 3), 0.25), atol=1e-4)
+    assert abs(ein.var() - 1.0) <= 0.05
+
+
+def test_mixed_precision():
+    keras.config.set_dtype_policy("mixed_float16")
+    model = mlp(3, "tanh")
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert not report.not_converged and model.layers[0].kernel.dtype == "float32"
+    for row in report.rows:
+        assert abs(output_var(model, row.layer, X) - 1.0) <= 0.1, row

@@ -19,6 +19,11 @@ from keras_inits.initializers._base import (
 from keras_inits.registry import register
 
 
+def _as_number(value):
+    """A numpy scalar as the Python number it holds (JSON-serializable)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 @register(
     formula="sigmoid: b = log(p / (1 - p)); softmax: b_k = log(p_k)",
     reference="Lin et al. 2017, Focal loss for dense object detection (RetinaNet prior)",
@@ -36,7 +41,14 @@ class PriorBias(keras.initializers.Initializer):
     instead of a random, possibly confident, guess.
 
     Args:
-        prior: a probability, or a sequence of class probabilities.
+        prior: a probability in (0, 1), or a sequence of class probabilities
+            (each in (0, 1], summing to 1 within 1e-6).
+
+    Example:
+
+    >>> head = keras.layers.Dense(1, activation="sigmoid", bias_initializer=PriorBias(0.01))
+    >>> head = keras.layers.Dense(3, activation="softmax",
+    ...                           bias_initializer=PriorBias([0.7, 0.2, 0.1]))
 
     Reference:
         Lin, Goyal, Girshick, He, Dollár 2017, "Focal loss for dense object
@@ -45,25 +57,30 @@ class PriorBias(keras.initializers.Initializer):
 
     def __init__(self, prior: float | Sequence[float] = 0.01):
         if isinstance(prior, (list, tuple, np.ndarray)):
-            values = [check_number("prior", float(p)) for p in prior]
-            if not values or any(p <= 0 or p > 1 for p in values):
+            values = [_as_number(p) for p in np.asarray(prior, dtype=object).ravel()]
+            for p in values:
+                check_number("prior", p)
+            if np.ndim(prior) != 1 or not values or any(p <= 0 or p > 1 for p in values):
                 raise ValueError(
-                    "Argument `prior` must hold class probabilities in (0, 1]. "
-                    f"Received: prior={list(prior)}"
+                    "Argument `prior` must be a probability in (0, 1) or a flat, "
+                    "non-empty sequence of class probabilities in (0, 1]. "
+                    f"Received: prior={list(values)}"
                 )
-            if abs(sum(values) - 1.0) > 1e-6:
+            if abs(math.fsum(values) - 1.0) > 1e-6:
                 raise ValueError(
-                    "Argument `prior` must sum to 1 for a softmax head. "
-                    f"Received: prior={list(prior)} (sum {sum(values):.6g})"
+                    "Argument `prior` must sum to 1 (within 1e-6) for a softmax head. "
+                    f"Received: prior={values} (sum {math.fsum(values):.9g})"
                 )
             self.prior = values
         else:
-            p = check_number("prior", prior)
-            if not 0.0 < p < 1.0:
+            prior = _as_number(prior)
+            check_number("prior", prior)
+            if not 0.0 < prior < 1.0:
                 raise ValueError(
-                    f"Argument `prior` must be in (0, 1) for a sigmoid head. Received: prior={prior}"
+                    "Argument `prior` must be in (0, 1) for a sigmoid head. "
+                    f"Received: prior={prior}"
                 )
-            self.prior = p
+            self.prior = prior
 
     def __call__(self, shape, dtype=None):
         dtype = float_dtype(dtype)
@@ -96,9 +113,18 @@ class ChronoBias(RandomInitializer):
     start with characteristic memory times spread over ``[1, T - 1]`` steps,
     for dependencies up to ``max_timesteps = T`` long.
 
-    Use it with ``keras.layers.LSTM(..., unit_forget_bias=False)``: with
-    ``unit_forget_bias=True`` (Keras' default) the layer overwrites the
-    forget-gate slice with ones.
+    Use it with ``keras.layers.LSTM(..., unit_forget_bias=False)``. With
+    ``unit_forget_bias=True`` (Keras' default) the layer does not pass the
+    whole bias: it calls the initializer on ``(units,)`` and ``(2 * units,)``
+    and puts ones in between, so ChronoBias raises (``units`` not a multiple
+    of 4) or, for ``units`` a multiple of 4, fills the input, cell and output
+    slices with meaningless values. Shapes alone cannot tell those calls
+    apart from a real LSTM bias.
+
+    Example:
+
+    >>> lstm = keras.layers.LSTM(
+    ...     64, unit_forget_bias=False, bias_initializer=ChronoBias(max_timesteps=100))
 
     Args:
         max_timesteps: T, the longest dependency expected (> 2).
@@ -109,12 +135,13 @@ class ChronoBias(RandomInitializer):
     """
 
     def __init__(self, max_timesteps: float, seed=None):
-        self.max_timesteps = check_number("max_timesteps", max_timesteps)
-        if self.max_timesteps <= 2:
+        max_timesteps = _as_number(max_timesteps)
+        if check_number("max_timesteps", max_timesteps) <= 2:
             raise ValueError(
                 "Argument `max_timesteps` must be greater than 2 (U[1, T-1] must be "
                 f"an interval). Received: max_timesteps={max_timesteps}"
             )
+        self.max_timesteps = max_timesteps
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
@@ -123,7 +150,8 @@ class ChronoBias(RandomInitializer):
         if len(shape) != 1 or shape[0] % 4 or shape[0] == 0:
             raise ValueError(
                 "ChronoBias is for LSTM bias vectors of length 4 * units (gates i, f, "
-                f"c, o). Received: shape={shape}"
+                "c, o; use keras.layers.LSTM(..., unit_forget_bias=False)). "
+                f"Received: shape={shape}"
             )
         units = shape[0] // 4
         work = compute_dtype(dtype)
