@@ -236,6 +236,23 @@ def layer_calls(model) -> list[LayerCall]:
     return calls
 
 
+def consumers(model) -> dict:
+    """``id(layer) -> [layers called on one of its outputs]`` for the leaf
+    layers of a graph model (``{}`` without a graph). A Keras operation in
+    between (``keras.ops.*``) hides the consumer: it is not listed."""
+    if _functional(model) is None:
+        return {}
+    out = {}
+    for call in layer_calls(model):
+        for tensor in keras.tree.flatten((call.args, call.kwargs)):
+            history = getattr(tensor, "_keras_history", None)
+            if history is not None and history[0] is not None:
+                users = out.setdefault(id(history[0]), [])
+                if not _contains(users, call.layer):
+                    users.append(call.layer)
+    return out
+
+
 def _record_calls(graph, outer, calls) -> dict:
     """Append `graph`'s calls (upstream as id -> layer dicts); return the
     layers reached at its outputs. `outer`: layers upstream of its inputs."""
@@ -280,9 +297,25 @@ ATTENTION_TYPES = (keras.layers.MultiHeadAttention, keras.layers.GroupQueryAtten
 _ATTENTION_PARTS = ("_query_dense", "_key_dense", "_value_dense", "_output_dense")
 
 
+def kernel_of(layer):
+    """The kernel whose scale sets the layer's output scale, or None.
+
+    ``layer.kernel`` for Dense, Conv*, Conv*Transpose, DepthwiseConv*,
+    EinsumDense...; the ``pointwise_kernel`` of ``SeparableConv1D/2D`` (its
+    depthwise kernel is linear and comes first: the output is linear in the
+    pointwise kernel, which also carries the output units).
+    """
+    if is_graph_model(layer):
+        return None
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None:
+        kernel = getattr(layer, "pointwise_kernel", None)
+    return kernel
+
+
 def has_kernel(layer) -> bool:
-    """A layer with a learnable ``kernel`` (Dense, Conv*, EinsumDense, ...)."""
-    return getattr(layer, "kernel", None) is not None and not is_graph_model(layer)
+    """A layer with a learnable kernel (Dense, Conv*, SeparableConv*, EinsumDense, ...)."""
+    return kernel_of(layer) is not None
 
 
 def is_norm(layer) -> bool:
@@ -298,6 +331,28 @@ def norm_scale(layer):
     if isinstance(layer, keras.layers.RMSNormalization):
         return getattr(layer, "scale", None)
     return getattr(layer, "gamma", None)
+
+
+# Learnable per-channel (or scalar) output multipliers ``y = gamma * x``
+# (module, class name) -> attribute of the multiplier. Checked on keras 3.15.1
+# and keras-hub 0.32.0.
+LAYER_SCALES = {
+    ("keras.src.applications.convnext", "LayerScale"): "gamma",
+    ("keras_hub.src.models.dinov2.dinov2_layers", "DINOV2LayerScale"): "lambda1",
+    ("keras_hub.src.models.dinov3.dinov3_layers", "DINOV3LayerScale"): "lambda1",
+    ("keras_hub.src.models.mobilenetv5.mobilenetv5_layers", "LayerScale2d"): "gamma",
+    ("keras_inits.residual", "ResidualScale"): "alpha",
+}
+
+
+def layer_scale(layer):
+    """The multiplier variable of a known layer-scale layer (ConvNeXt's and
+    DINOv2's LayerScale, ``ki.layers.ResidualScale``...), or None."""
+    for cls in type(layer).__mro__:
+        attr = LAYER_SCALES.get((cls.__module__, cls.__qualname__))
+        if attr is not None:
+            return getattr(layer, attr, None)
+    return None
 
 
 def kernel_sublayers(layer) -> list:
@@ -329,12 +384,19 @@ def _may_hide_residuals(layer) -> bool:
     return is_opaque(layer) and not type(layer).__module__.startswith("keras.")
 
 
+# Layers that compute ``inputs[0] + c * inputs[1]`` (module, class name):
+# keras.applications' InceptionResNet blocks (checked on keras 3.15.1).
+_SCALED_ADDS = {("keras.src.applications.inception_resnet_v2", "CustomScaleLayer")}
+
+
 def _is_add(op) -> bool:
-    """``keras.layers.Add`` (``keras.layers.add``) or the ``x + y`` /
-    ``keras.ops.add`` operation of a functional graph."""
+    """``keras.layers.Add`` (``keras.layers.add``), the ``x + y`` /
+    ``keras.ops.add`` operation of a functional graph, or a known scaled add."""
     from keras.src.ops.numpy import Add as AddOperation
 
-    return isinstance(op, (keras.layers.Add, AddOperation))
+    if isinstance(op, (keras.layers.Add, AddOperation)):
+        return True
+    return any((cls.__module__, cls.__qualname__) in _SCALED_ADDS for cls in type(op).__mro__)
 
 
 @dataclasses.dataclass
@@ -405,6 +467,12 @@ class ResidualBranch:
         return [layer for layer in self.layers[last + 1:] if layer.weights]
 
     @property
+    def last_scale(self):
+        """The last layer-scale layer after the branch's last kernel, or None."""
+        scales = [layer for layer in self.tail if layer_scale(layer) is not None]
+        return scales[-1] if scales else None
+
+    @property
     def name(self) -> str:
         where = f" in {self.scope!r}" if self.scope else ""
         return f"block {self.index} ({self.merge.name}{where})"
@@ -424,6 +492,10 @@ class _Graph:
             [self.index[id(p)] for p in node.parent_nodes if id(p) in self.index]
             for node in self.nodes
         ]
+        self.children = [[] for _ in self.nodes]
+        for i, parents in enumerate(self.parents):
+            for p in parents:
+                self.children[p].append(i)
         self.up = [0] * len(self.nodes)  # strict ancestors
         for i, parents in enumerate(self.parents):  # parents come first: deeper nodes
             for p in parents:
@@ -432,6 +504,29 @@ class _Graph:
         for i in reversed(range(len(self.nodes))):
             for p in self.parents[i]:
                 self.down[p] |= self.down[i] | (1 << i)
+
+    def is_chain(self, bits, fork) -> bool:
+        """Every node in `bits` is computed from `fork` and `bits` alone (no
+        side input joins the path: it is a function of the fork)."""
+        allowed = bits | (1 << fork)
+        rest = bits
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            if any(not (allowed >> p) & 1 for p in self.parents[low.bit_length() - 1]):
+                return False
+        return True
+
+    def is_private(self, bits, merge) -> bool:
+        """Every node in `bits` feeds only nodes in `bits` or the `merge` node."""
+        allowed = bits | (1 << merge)
+        rest = bits
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            if any(not (allowed >> c) & 1 for c in self.children[low.bit_length() - 1]):
+                return False
+        return True
 
     def producer(self, tensor):
         """Index of the node that produced `tensor` (None: outside the graph)."""
@@ -544,20 +639,39 @@ def _analyse_merge(graph, node, scope):
         if common & ~(graph.up[fork] | (1 << fork)):
             return [], "several nearest common ancestors: the skip path is ambiguous"
         paths = [c & graph.down[fork] for c in closed]
-        counts = [len(_weighted(graph.layers(p))) for p in paths]
-        fewest = min(counts)
-        if counts.count(fewest) > 1:
+        weighted = [_weighted(graph.layers(p)) for p in paths]
+        kernels = [sum(1 for layer in w if kernel_sublayers(layer)) for w in weighted]
+        # A shortcut is a path without weights or a projection (one kernel
+        # layer, norms allowed), as in He et al. 2016; anything heavier on
+        # both sides is a multi-path merge (NASNet, Inception), not residual.
+        shortcut = [
+            j for j, w in enumerate(weighted)
+            if kernels[j] <= 1 and all(kernel_sublayers(x) or is_norm(x) for x in w)
+            and graph.is_chain(paths[j], fork)
+        ]
+        fewest = min((kernels[j] for j in shortcut), default=None)
+        candidates = [j for j in shortcut if kernels[j] == fewest]
+        if len(candidates) != 1 or sum(k > fewest for k in kernels) != len(kernels) - 1:
+            sizes = " and ".join(str(len(w)) for w in weighted)
             return [], (
-                f"inputs with equally many weight-bearing layers ({fewest}): no input "
-                "is the skip path"
+                "no input is a shortcut (an identity or one-layer projection computed "
+                "from the inputs' common ancestor alone; weight-bearing layers per "
+                f"input since it: {sizes}): a multi-path merge, not a residual branch; "
+                "left alone"
             )
-        skip = counts.index(fewest)
+        skip = candidates[0]
     skip_layers = _weighted(graph.layers(paths[skip]))
     found = []
+    merge = graph.index[id(node)]
     for j, path in enumerate(paths):
         if j == skip:
             continue
         layers = graph.layers(path)
+        if not graph.is_private(path, merge) and _weighted(layers):
+            return [], (
+                "the branch's layers also feed layers outside it: silencing it would "
+                "change them (a multi-path cell, not a residual branch); left alone"
+            )
         if any(kernel_sublayers(layer) or is_norm(layer) for layer in layers):
             found.append(
                 ResidualBranch(node.operation, node, 0, skip, j, skip_layers, layers, scope)

@@ -45,6 +45,7 @@ from keras_inits.initializers.orthogonal import orthogonal_matrix
 from keras_inits.report import InitReport
 
 _CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+_SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
 _TRANSPOSED = (
     keras.layers.Conv1DTranspose,
     keras.layers.Conv2DTranspose,
@@ -74,7 +75,7 @@ def _matrix_axes(layer, kernel):
         return einsum_axes(layer.equation)
     if isinstance(layer, _TRANSPOSED):
         return [*range(rank - 2), rank - 1], [rank - 2]
-    if isinstance(layer, (keras.layers.Dense, *_CONV)):
+    if isinstance(layer, (keras.layers.Dense, *_CONV, *_SEPARABLE)):
         return list(range(rank - 1)), [rank - 1]
     return None
 
@@ -88,7 +89,7 @@ def orthonormal_kernel(layer, seed=None):
     2014), drawn in float32 and cast. Returns False (and leaves the kernel)
     for layouts without a matrix view (depthwise kernels, custom layers).
     """
-    kernel = layer.kernel
+    kernel = graph.kernel_of(layer)
     axes = _matrix_axes(layer, kernel)
     if axes is None:
         return False
@@ -110,9 +111,13 @@ def _skip_reason(layer):
         return "frozen (trainable=False)"
     if hasattr(layer, "state_size"):
         return "recurrent cell: only feed-forward kernels are calibrated"
-    kernel = layer.kernel
+    kernel = graph.kernel_of(layer)
     if not isinstance(kernel, keras.Variable) or "float" not in str(kernel.dtype):
         return "kernel is not a float variable (LoRA-enabled or quantized)"
+    if not scalar(ops.any(ops.not_equal(kernel, 0))):
+        # Rescaling cannot move a zero kernel, and an orthonormal redraw would
+        # undo zero_residual: a branch zeroed on purpose stays zero.
+        return "kernel is all zeros (a residual branch zeroed on purpose?): kept zero"
     return None
 
 
@@ -416,7 +421,7 @@ def lsuv(
 
     def step(layer, label, call):
         note = []
-        if orthonormal and not orthonormal_kernel(layer, seed_of(layer.kernel)):
+        if orthonormal and not orthonormal_kernel(layer, seed_of(graph.kernel_of(layer))):
             note.append("no orthonormal view (kept kernel)")
         bias = getattr(layer, "bias", None) if target_mean is not None else None
         if target_mean is not None and bias is None:
@@ -434,13 +439,14 @@ def lsuv(
                 return _variance(out, label)
 
             var = first = measure()
-            start = ops.convert_to_numpy(layer.kernel)
+            kernel = graph.kernel_of(layer)
+            start = ops.convert_to_numpy(kernel)
             start_bias = None if bias is None else ops.convert_to_numpy(bias)
             best = (abs(var - target_var), 1.0, start_bias)
             scale, iters = 1.0, 0
             while abs(var - target_var) > tol and iters < max_iters:
                 scale *= math.sqrt(target_var / var)
-                layer.kernel.assign(ops.cast(start * scale, layer.kernel.dtype))
+                kernel.assign(ops.cast(start * scale, kernel.dtype))
                 iters += 1
                 var = measure()
                 current_bias = None if bias is None else ops.convert_to_numpy(bias)
@@ -448,7 +454,7 @@ def lsuv(
             converged = abs(var - target_var) <= tol
             if not converged and best[1] != scale:
                 scale = best[1]
-                layer.kernel.assign(ops.cast(start * scale, layer.kernel.dtype))
+                kernel.assign(ops.cast(start * scale, kernel.dtype))
                 if bias is not None:
                     bias.assign(best[2])
                 var = _variance(call(), label)
@@ -473,9 +479,28 @@ def _unit_axis(layer):
     one kernel slice and one bias entry; None otherwise."""
     if isinstance(layer, _TRANSPOSED):
         return -2
-    if isinstance(layer, (keras.layers.Dense, *_CONV)):
+    if isinstance(layer, (keras.layers.Dense, *_CONV, *_SEPARABLE)):
         return -1
     return None
+
+
+def _centre_through_norm(layer, mean, users) -> str:
+    """Centre bias-free `layer` through the BatchNormalization it feeds (its
+    moving statistics); return the report note saying what was done or why not."""
+    after = users.get(id(layer), [])
+    if len(after) != 1 or not isinstance(after[0], keras.layers.BatchNormalization):
+        found = ", ".join(type(x).__name__ for x in after) or "no layer"
+        return f"no bias and its output goes to {found}, not to one BatchNormalization: mean not centred"
+    norm = after[0]
+    axis = norm.axis if isinstance(norm.axis, int) else None
+    rank = len(layer.output.shape)
+    channels_first = getattr(layer, "data_format", "channels_last") == "channels_first"
+    unit_axis = 1 if channels_first else rank - 1
+    if axis is None or axis % rank != unit_axis or not norm.trainable:
+        return f"no bias; {norm.name} normalizes another axis or is frozen: mean not centred"
+    norm.moving_mean.assign(ops.cast(mean, norm.moving_mean.dtype))
+    norm.moving_variance.assign(ops.ones(norm.moving_variance.shape, norm.moving_variance.dtype))
+    return f"no bias: centred through {norm.name}'s moving mean (moving variance 1)"
 
 
 def data_dependent_init(
@@ -497,9 +522,17 @@ def data_dependent_init(
     ``bias[u] = (bias[u] - m_u) / s_u``, so every unit's pre-activation has
     mean 0 and variance 1 on the batch (one exact affine step: no iteration).
     The kernel's directions are kept (draw them with any initializer first).
-    Layers without a bias get the scale only (mean not centred, noted).
-    Other kernel layers (depthwise, separable, EinsumDense) are listed as
-    skipped.
+    SeparableConv layers are normalized through their pointwise kernel.
+
+    A layer without a bias whose output goes only to a ``BatchNormalization``
+    over the same units is centred through that norm: its ``moving_mean``
+    becomes ``m_u / s_u`` and its ``moving_variance`` 1 (the batch
+    statistics of the normalized unit), so the norm's inference output is
+    centred as its training output already is. Its ``beta`` is left alone:
+    shifting it would move the training-mode output off zero. Any other
+    bias-free layer gets the scale only, and the report says why its mean
+    was not centred. Other kernel layers (depthwise, EinsumDense) are listed
+    as skipped.
 
     Args:
         model, data, layers, batch_size, verbose: as in :func:`lsuv`.
@@ -523,6 +556,7 @@ def data_dependent_init(
     ensure_built(model, x)
     report = InitReport("data_dependent_init")
     targets = _select(model, layers, report, unit_axis=_unit_axis)
+    users = graph.consumers(model)
 
     def step(layer, label, call):
         with pre_activation(layer) as fused:
@@ -538,15 +572,16 @@ def data_dependent_init(
                     "weight was restored."
                 )
             before = scalar(ops.var(out))
-            shape = [1] * len(layer.kernel.shape)
+            kernel = graph.kernel_of(layer)
+            shape = [1] * len(kernel.shape)
             shape[_unit_axis(layer)] = -1
-            kernel = layer.kernel
             kernel.assign(ops.cast(kernel / ops.reshape(std, shape), kernel.dtype))
             note = "pre-activation" if fused else ""
             if getattr(layer, "bias", None) is not None:
                 layer.bias.assign(ops.cast((layer.bias - mean) / std, layer.bias.dtype))
             else:
-                note = (note + ", no bias: mean not centred").strip(", ")
+                note = ", ".join(x for x in (note, _centre_through_norm(layer, mean / std, users))
+                                 if x)
             after = _variance(call(), label)
         report.add(label, "unit mean 0, var 1", before=before, after=after,
                    stat="output var", note=note)

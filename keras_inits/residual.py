@@ -43,9 +43,10 @@ def _zero(variable):
 
 
 def _zero_layer(report, layer, action, note):
-    """Kernel and bias of `layer` = 0."""
-    before = _std(layer.kernel)
-    _zero(layer.kernel)
+    """Kernel (separable: pointwise kernel) and bias of `layer` = 0."""
+    kernel = graph.kernel_of(layer)
+    before = _std(kernel)
+    _zero(kernel)
     if getattr(layer, "bias", None) is not None:
         _zero(layer.bias)
     report.add(layer.name, action, before=before, after=0.0, stat="kernel std", note=note)
@@ -65,8 +66,21 @@ def _zero_gamma(report, layer, note):
 
 
 def _fixup_draw(report, layer, factor, seed_of, note):
-    """He (fan-in) normal kernel times `factor`, bias 0."""
-    kernel = layer.kernel
+    """He (fan-in) normal kernel times `factor`, bias 0.
+
+    A separable conv is one Fixup layer: its depthwise kernel (linear, no
+    activation before the pointwise) is redrawn variance-preserving,
+    N(0, 1/fan_in) with its true fans, and the pointwise kernel is the He
+    draw times `factor`.
+    """
+    kernel = graph.kernel_of(layer)
+    depthwise = getattr(layer, "depthwise_kernel", None)
+    if depthwise is not None and depthwise is not kernel:
+        fan = max(1, layer_fans(layer, depthwise)[0])
+        values = keras.random.normal(
+            depthwise.shape, stddev=fan**-0.5, dtype="float32", seed=seed_of(depthwise)
+        )
+        depthwise.assign(ops.cast(values, depthwise.dtype))
     fan_in, _ = layer_fans(layer, kernel)
     std = factor * math.sqrt(2.0 / max(1, fan_in))
     before = _std(kernel)
@@ -176,9 +190,21 @@ def zero_residual(
     ensure_built(model, None if data is None else first_batch(data))
     report = InitReport(f"zero_residual({mode})")
     branches, not_analysable = graph.residual_branches(model)
+    blocks = _transformer_blocks(model, branches)
+    handled = {id(layer) for _, ends in blocks for layer, _ in ends}
+    by_name = {layer.name: layer for layer in graph.all_layers(model)}
     for name, why in not_analysable:
+        holder = by_name.get(name)
+        if holder is not None and handled & {id(x) for x in graph.sublayers(holder)}:
+            continue  # a registered transformer block: its branch ends are known
         report.skip(name, why)
-    if not branches:
+    if blocks and mode == "fixup":
+        raise ValueError(
+            f"zero_residual(fixup) cannot scale the transformer blocks of model "
+            f"{model.name!r} (found by role, not by graph): use "
+            "ki.init_transformer(model, 't_fixup') for them"
+        )
+    if not branches and not blocks:
         warnings.warn(
             f"zero_residual: model {model.name!r} has no residual (Add) branch with "
             "kernel or normalization layers; nothing was changed.",
@@ -197,6 +223,15 @@ def zero_residual(
                 raise RuntimeError(
                     f"zero_residual({mode}) failed on {branch.name}: {type(err).__name__}: {err}"
                 ) from err
+        for name, ends in blocks:
+            for layer, kernel in ends:
+                before = _std(kernel)
+                _zero(kernel)
+                bias = getattr(layer, "bias", None)
+                if bias is not None:
+                    _zero(bias)
+                report.add(layer.path or layer.name, "kernel = 0", before=before, after=0.0,
+                           stat="kernel std", note=f"{name} (branch end by role)")
         if zero_head:
             _zero_head(report, model, branches)
     if mode == "fixup":
@@ -207,8 +242,20 @@ def zero_residual(
     return report
 
 
+def _zero_scale(report, layer, note):
+    scale = graph.layer_scale(layer)
+    before = _std(scale) if len(scale.shape) else abs(scalar(scale))
+    _zero(scale)
+    report.add(layer.name, "layer scale = 0", before=before, after=0.0, stat="scale std",
+               note=note)
+
+
 def _apply(report, branch, mode, num_branches, seed_of):
     note = branch.name
+    if mode in ("zero_gamma", "auto") and branch.last_scale is not None:
+        # ConvNeXt / CaiT-style layer scale: its multiplier is the branch's gamma.
+        _zero_scale(report, branch.last_scale, note)
+        return
     if mode == "zero_gamma" or (mode == "auto" and branch.ends_in_norm):
         if branch.last_norm is None:
             raise ValueError("the branch has no normalization layer (use mode='zero_last')")
@@ -228,12 +275,31 @@ def _apply(report, branch, mode, num_branches, seed_of):
                 "count or scale"
             )
         kernels = branch.kernel_layers
+        if not kernels:
+            raise ValueError("the branch has no kernel layer for Fixup to scale")
         factor = fixup_factor(num_branches, len(kernels))
         for layer in kernels[:-1]:
             _fixup_draw(report, layer, factor, seed_of, note)
         _zero_layer(report, kernels[-1], "last kernel = 0", note)
     else:
         raise ValueError(f"Argument `mode` must be one of {set(MODES)}. Received: mode={mode}")
+
+
+def _transformer_blocks(model, branches) -> list:
+    """``[(block name, [(layer, kernel)])]``: the residual-branch ends (the
+    ``o`` and ``ffn_out`` roles) of transformer blocks found by role
+    (keras_hub families, ``ki.register_roles`` blocks) that the graph
+    analysis did not already cover."""
+    from keras_inits.transformer import detect_roles
+
+    covered = {id(k) for b in branches for layer in b.layers for k in graph.sublayers(layer)}
+    groups = {}
+    for r in detect_roles(model)[0]:
+        if (r.role in ("o", "ffn_out") and r.weight == "kernel" and r.owner is not None
+                and id(r.layer) not in covered):
+            key = (r.part, r.block)
+            groups.setdefault(key, []).append((r.layer, r.variable))
+    return [(f"{part} block {block}", ends) for (part, block), ends in groups.items()]
 
 
 def _check_known_tail(branch):

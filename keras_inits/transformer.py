@@ -57,6 +57,7 @@ from keras_inits._model import (
 from keras_inits.fans import einsum_fans
 from keras_inits.initializers._base import check_choice, check_number
 from keras_inits.report import InitReport
+from keras_inits.structure.roles import BLOCK_ROLES, adapter_for, resolve
 
 SCHEMES = ("xavier", "gpt2", "t_fixup", "deepnet", "mimetic", "small_init")
 MIMETIC_QK = (0.7, 0.7)  # (alpha_1, beta_1): Trockman & Kolter 2023 defaults
@@ -91,6 +92,8 @@ class Role:
     part: str = "encoder"
     cross: bool = False
     attention: object = None
+    uses: int = 1
+    owner: object = None  # the registered or keras_hub block layer holding it
 
     @property
     def where(self) -> str:
@@ -127,6 +130,8 @@ class _Detector:
         self.blocks = {}  # id(attention layer or hub block) -> (part, block)
         self.count = {"encoder": 0, "decoder": 0}
         self.last = None  # (part, block) of the latest attention found
+        self.uses = {}  # (part, block) -> applications (a shared block counts each call)
+        self.owners = {}  # (part, block) -> registered / keras_hub block layer
 
     def claimed(self):
         return {id(r.variable) for r in self.roles}
@@ -140,6 +145,7 @@ class _Detector:
     def _new_block(self, part):
         block = self.count[part]
         self.count[part] += 1
+        self.uses[(part, block)] = 1
         return block
 
     def _latest_block(self, call, part=None):
@@ -157,9 +163,16 @@ class _Detector:
         """Give `layer` its roles. `call`: its graph call (None without a graph);
         `container`: the subclassed layer or model holding it, if any."""
         if id(layer) in self.seen:
+            found = self.blocks.get(id(layer))
+            if call is not None and found is not None and found in self.uses:
+                self.uses[found] += 1  # a shared block (ALBERT) applied again
+                self.last = found
             return
         self.seen.add(id(layer))
-        if self.encoders and isinstance(layer, self.encoders + self.decoders) and all(
+        adapter = adapter_for(layer)
+        if adapter is not None:
+            self._registered(layer, adapter, call)
+        elif self.encoders and isinstance(layer, self.encoders + self.decoders) and all(
             getattr(layer, attr, None) is not None for attr in _HUB_PARTS
         ):
             self._hub_block(layer)
@@ -193,6 +206,58 @@ class _Detector:
                                         "cannot be told apart"))
         else:
             self.skipped.append((layer, f"{type(layer).__name__} is not a transformer layer type"))
+
+    def _claim(self, owner, path, role, found, cross=False):
+        """Give the variables at `path` of `owner` their role; their layers are seen."""
+        obj = resolve(owner, path)
+        if obj is None:
+            return
+        block, part = (found[1], found[0]) if found else (None, "encoder")
+        parent = resolve(owner, path.rsplit(".", 1)[0]) if "." in path else owner
+        attention = parent if role in ("q", "k", "v", "o") else None
+        if isinstance(obj, keras.Variable):
+            variables, layer = [obj], owner
+        elif isinstance(obj, keras.layers.Layer):
+            self._mark(obj)
+            variables, layer = [v for v in obj.weights if not v.name.startswith("lora_")], obj
+        else:
+            return
+        taken = self.claimed()
+        for variable in variables:
+            if id(variable) not in taken:
+                self.roles.append(Role(variable, layer, role, _weight_kind(variable, role),
+                                       block, part, cross, attention))
+
+    def _registered(self, layer, adapter, call):
+        """A layer whose class has registered roles (a keras_hub family, a user block)."""
+        if adapter.is_block:
+            part = adapter.part_of(layer)
+            found = (part, self._new_block(part))
+            self.blocks[id(layer)] = self.last = found
+            self.owners[found] = layer
+        else:
+            found = self._latest_block(call) or self.last
+        for path, role in adapter.roles.items():
+            self._claim(layer, path, role, found if role in BLOCK_ROLES or role == "norm"
+                        else None)
+        for path, role in adapter.cross.items():
+            self._claim(layer, path, role, found, cross=True)
+        # What the adapter does not name: attention layers by type (the first
+        # is the block's self-attention, a later one its cross-attention),
+        # norms, embeddings; anything else is listed as unknown.
+        attentions = 0
+        for sub in graph.sublayers(layer)[1:]:
+            if id(sub) in self.seen:
+                continue
+            if adapter.is_block and isinstance(sub, ATTENTION_TYPES):
+                self.seen.add(id(sub))
+                self._attention_roles(sub, found[1], found[0], attentions > 0)
+                attentions += 1
+            elif adapter.is_block and isinstance(sub, NORM_TYPES):
+                self.seen.add(id(sub))
+                self._norm(sub, found)
+            else:
+                self.visit(sub, container=layer)
 
     def _norm(self, layer, found, part=None):
         block, part = (found[1], found[0]) if found else (None, part or "encoder")
@@ -230,6 +295,7 @@ class _Detector:
         part = "decoder" if isinstance(layer, self.decoders) else "encoder"
         block = self._new_block(part)
         self.blocks[id(layer)] = self.last = (part, block)
+        self.owners[(part, block)] = layer
         self._attention_roles(layer._self_attention_layer, block, part, False)
         cross = getattr(layer, "_cross_attention_layer", None)
         if cross is not None:
@@ -255,6 +321,18 @@ class _Detector:
             self._add(layer, self.ffn[id(layer)], found[1], found[0])
         else:
             self._add(layer, "head")
+
+
+def _weight_kind(variable, role) -> str:
+    """kernel, bias, embeddings, gamma or beta, from the variable's own name."""
+    name = variable.name.split("/")[-1]
+    if role == "norm":
+        return "beta" if name in ("beta", "bias", "offset") else "gamma"
+    if name == "bias" or name.endswith("_bias") and "attention" not in name:
+        return "bias"
+    if role in ("embedding", "position"):
+        return "embeddings"
+    return "kernel"
 
 
 def _ffn_layers(model) -> dict:
@@ -288,6 +366,10 @@ def detect_roles(model) -> tuple[list[Role], list[tuple[str, str]]]:
         detector = _Detector({})
         for layer in graph.sublayers(model)[1:]:
             detector.visit(layer, container=model)
+    for r in detector.roles:
+        if r.block is not None:
+            r.uses = detector.uses.get((r.part, r.block), 1)
+            r.owner = detector.owners.get((r.part, r.block))
     skipped = [(layer.name, why) for layer, why in detector.skipped]
     accounted = detector.claimed() | {
         id(v) for layer, _ in detector.skipped for v in layer.weights
@@ -295,6 +377,17 @@ def detect_roles(model) -> tuple[list[Role], list[tuple[str, str]]]:
     skipped += [(v.path, "no transformer role found") for v in model.weights
                 if id(v) not in accounted]
     return detector.roles, skipped
+
+
+def count_blocks(roles) -> tuple[int, int]:
+    """(encoder, decoder) block applications among `roles` (a block shared
+    by several applications, as in ALBERT, counts once per application)."""
+    blocks = {}
+    for r in roles:
+        if r.block is not None and r.role in BLOCK_ROLES and not r.cross:
+            blocks[(r.part, r.block)] = r.uses
+    return (sum(n for (part, _), n in blocks.items() if part == "encoder"),
+            sum(n for (part, _), n in blocks.items() if part == "decoder"))
 
 
 def _fans(role: Role) -> tuple[int, int]:
@@ -334,9 +427,32 @@ class _Context:
     std: float  # GPT-2's initializer range
 
 
+def _qkv_axis(shape) -> int | None:
+    """The axis a fused q/k/v kernel stacks its three projections on: an
+    axis of size 3 after the input axis, else the last axis if it divides
+    by 3; None if there is none."""
+    for axis in range(1, len(shape)):
+        if shape[axis] == 3:
+            return axis
+    return len(shape) - 1 if shape and shape[-1] % 3 == 0 else None
+
+
 def _plan(r: Role, c: _Context):
     """``(kind, parameter)`` for one weight: ("normal", std), ("uniform", limit),
-    ("const", value), or None to leave it."""
+    ("const", value), ("chunks", (axis, [plan of q, k, v])) for a fused qkv
+    kernel, or None to leave it."""
+    if r.role == "qkv" and r.weight == "kernel" and c.scheme not in ("small_init", "gpt2"):
+        axis = _qkv_axis(tuple(r.variable.shape))
+        if axis is not None:
+            fan_in, fan_out = _fans(r)
+            return "chunks", (axis, [
+                _plan_one(dataclasses.replace(r, role=role), c, fans=(fan_in, fan_out // 3))
+                for role in ("q", "k", "v")
+            ])
+    return _plan_one(r, c)
+
+
+def _plan_one(r: Role, c: _Context, fans=None):
     if c.scheme == "small_init":
         if r.role in ("embedding", "position"):
             return "normal", math.sqrt(2.0 / (5.0 * r.variable.shape[-1]))
@@ -352,16 +468,17 @@ def _plan(r: Role, c: _Context):
         if c.scheme == "t_fixup":
             std *= (9.0 * (c.n_dec or c.n_enc)) ** -0.25
         return "normal", std
-    fan_in, fan_out = _fans(r)
+    fan_in, fan_out = fans or _fans(r)
     glorot = math.sqrt(2.0 / (fan_in + fan_out))  # Xavier std with gain 1
     if c.scheme in ("xavier", "mimetic"):
         return "uniform", math.sqrt(3.0) * glorot
     if c.scheme == "deepnet":
         beta = deepnet_constants(c.n_enc, c.n_dec)[r.part][1] if r.block is not None else 1.0
-        return "normal", glorot * (beta if r.role in ("v", "o", "ffn_in", "ffn_out") else 1.0)
+        return "normal", glorot * (beta if r.role in ("v", "o", "ffn_in", "ffn_gate", "ffn_out")
+                                   else 1.0)
     if c.scheme == "t_fixup":
         gain = 1.0 / math.sqrt(2.0) if r.role in ("q", "k", "v") else 1.0
-        if r.block is not None and r.role in ("v", "o", "ffn_in", "ffn_out"):
+        if r.block is not None and r.role in ("v", "o", "ffn_in", "ffn_gate", "ffn_out"):
             factor = (9.0 * c.n_dec) ** -0.25 if r.part == "decoder" else 0.67 * c.n_enc**-0.25
             gain *= factor * (math.sqrt(2.0) if r.role == "v" else 1.0)
         return "uniform", math.sqrt(3.0) * glorot * gain
@@ -376,11 +493,21 @@ def _describe(plan) -> str:
         return f"U(+-{value:.4g})"
     if kind == "const":
         return f"= {value:g}"
+    if kind == "chunks":
+        return "q|k|v: " + " | ".join(_describe(p) for p in value[1])
     return kind
 
 
 def _draw(plan, shape, seed):
     kind, value = plan
+    if kind == "chunks":
+        axis, plans = value
+        size = shape[axis] // 3
+        part = tuple(size if a == axis else n for a, n in enumerate(shape))
+        return ops.concatenate([
+            _draw(p, part, None if seed is None else variable_seed(seed, f"chunk{i}"))
+            for i, p in enumerate(plans)
+        ], axis=axis)
     if kind == "normal":
         return keras.random.normal(shape, stddev=value, dtype="float32", seed=seed)
     if kind == "uniform":
@@ -413,8 +540,10 @@ def _mimetic(roles, seed_of, notes) -> dict:
     groups = {}
     for r in roles:
         if r.role in ("q", "k", "v", "o") and r.weight == "kernel":
-            groups.setdefault(id(r.attention), {})[r.role] = r
+            groups.setdefault((id(r.attention), r.cross), {})[r.role] = r
     for parts in groups.values():
+        if set(parts) != set("qkvo"):
+            continue
         q, k, v, o = (parts[x] for x in "qkvo")
         qs, ks, vs, os_ = (tuple(x.variable.shape) for x in (q, k, v, o))
         d = qs[0]
@@ -539,23 +668,27 @@ def init_transformer(
         raise ValueError(f"Model {model.name!r} is not built: call it on a batch or give it "
                          "an Input first.")
     roles, skipped = detect_roles(model)
-    n_enc = sum(1 for r in roles if r.role == "q" and not r.cross and r.part == "encoder"
-                and r.weight == "kernel")
-    n_dec = sum(1 for r in roles if r.role == "q" and not r.cross and r.part == "decoder"
-                and r.weight == "kernel")
+    trainable = {id(v) for v in model.trainable_weights}
+    frozen = [r for r in roles if id(r.variable) not in trainable]
+    roles = [r for r in roles if id(r.variable) in trainable]
+    n_enc, n_dec = count_blocks(roles)
     if scheme == "small_init":
         if not any(r.role in ("embedding", "position") for r in roles):
             raise ValueError(f"init_transformer(small_init) found no embedding layer in model "
                              f"{model.name!r}.")
     elif not n_enc + n_dec:
-        raise ValueError(f"init_transformer found no attention layer "
-                         f"(keras.layers.MultiHeadAttention) in model {model.name!r}.")
+        raise ValueError(f"init_transformer found no transformer block in model {model.name!r}: "
+                         "no keras.layers.MultiHeadAttention/GroupQueryAttention and no layer "
+                         "of a class registered with ki.register_roles (see README, Real "
+                         "models).")
     if num_layers is not None:
         n_enc, n_dec = (num_layers if n_enc else 0), (num_layers if n_dec else 0)
     context = _Context(scheme, n_enc, n_dec, num_layers or n_enc + n_dec, std)
     report = InitReport(f"init_transformer({scheme})")
     for name, why in skipped:
         report.skip(name, why)
+    for r in frozen:
+        report.skip(r.variable.path, f"{r.role} {r.weight}: frozen (trainable=False), left alone")
     report.notes.append(f"found {n_enc} encoder and {n_dec} decoder blocks (L = {context.total})")
     seed_of = seed_for(model, seed) if seed is not None else (lambda variable: None)
     special = _mimetic(roles, seed_of, report.notes) if scheme == "mimetic" else {}

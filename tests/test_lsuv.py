@@ -141,18 +141,31 @@ def test_constant_data_is_refused():
 
 
 def test_dead_layer_fails_naming_it_and_restores_every_weight():
+    # d0's relu is dead on every input (bias -1000), so d1 sees zeros: d0 is
+    # rescaled (written) before d1 fails. A zero kernel would be skipped
+    # (kept zero on purpose), so the dead layer is made by its input.
     model = mlp(3, "relu", fused=True)
-    model.get_layer("d1").kernel.assign(np.zeros((32, 32), "float32"))
+    model.get_layer("d0").bias.assign(np.full((32,), -1000.0, "float32"))
     before = weights(model)
     with pytest.raises(ValueError, match="'d1'.*variance 0"):
         ki.lsuv(model, X, orthonormal=False, verbose=0)
     assert_same(before, model)
 
 
+def test_zero_kernel_is_kept_zero_and_listed():
+    model = mlp(3, "relu", fused=True)
+    model.get_layer("d1").kernel.assign(np.zeros((32, 32), "float32"))
+    # d1's output is its bias alone: later layers still see a non-constant signal.
+    model.get_layer("d1").bias.assign(np.linspace(0.1, 1.0, 32).astype("float32"))
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert "d1" not in [r.layer for r in report.rows]
+    assert "all zeros" in dict(report.skipped)["d1"]
+    assert not np.any(to_numpy(model.get_layer("d1").kernel))
+
+
 def test_dead_layer_is_an_error_even_when_zero_is_within_tol():
     model = mlp(2, "relu", fused=True)
-    model.get_layer("d1").kernel.assign(np.zeros((32, 32), "float32"))
-    model.get_layer("d1").bias.assign(np.zeros((32,), "float32"))
+    model.get_layer("d0").bias.assign(np.full((32,), -1000.0, "float32"))
     before = weights(model)
     with pytest.raises(ValueError, match="'d1'.*variance 0"):
         ki.lsuv(model, X, target_var=0.05, tol=0.1, orthonormal=False, verbose=0)

@@ -404,7 +404,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="not built"):
         ki.init_transformer(keras.Sequential([keras.layers.Dense(4)]))
     plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
-    with pytest.raises(ValueError, match="no attention layer"):
+    with pytest.raises(ValueError, match="no transformer block"):
         ki.init_transformer(plain)
     with pytest.raises(ValueError, match="no embedding"):
         ki.init_transformer(plain, "small_init")

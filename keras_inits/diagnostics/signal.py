@@ -91,7 +91,7 @@ class LayerSignal:
 
 
 def _kernels(layer) -> list:
-    return [sub.kernel for sub in graph.sublayers(layer) if graph.has_kernel(sub)]
+    return [graph.kernel_of(sub) for sub in graph.sublayers(layer) if graph.has_kernel(sub)]
 
 
 def _is_probability(layer) -> bool:
