@@ -9,7 +9,7 @@ Importing this package registers every initializer and layer with Keras, so
 
 __version__ = "0.1.0"
 
-from keras_inits import diagnostics, layers
+from keras_inits import diagnostics, layers, structure
 from keras_inits.callbacks import InitCallback, LSUVCallback, ZeroResidualCallback
 from keras_inits.diagnostics import SignalReport, signal_report
 from keras_inits.fans import compute_fans, einsum_fans
@@ -34,6 +34,7 @@ from keras_inits.registry import list_initializers
 from keras_inits.reinit import reinitialize
 from keras_inits.report import InitReport
 from keras_inits.residual import zero_residual
+from keras_inits.structure import register_roles
 from keras_inits.transformer import init_transformer
 
 __all__ = [
@@ -65,7 +66,9 @@ __all__ = [
     "list_initializers",
     "lsuv",
     "metainit",
+    "register_roles",
     "reinitialize",
     "signal_report",
+    "structure",
     "zero_residual",
 ]

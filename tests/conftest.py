@@ -37,6 +37,7 @@ CORE_FILES = (
     "test_signal_report.py",
     "test_theory.py",
     "test_metainit.py",
+    "test_structure.py",
 )
 
 

@@ -1,0 +1,247 @@
+"""The model-structure layer: role adapters, frozen weights, fused qkv, shared
+blocks, and the residual rules real models need (multi-path merges, separable
+convs, layer scales, step composition)."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import keras_inits as ki
+from keras_inits import graph
+from keras_inits.transformer import detect_roles
+from tests.helpers import assert_moments, to_numpy
+
+RNG = np.random.default_rng(0)
+
+
+@keras.saving.register_keras_serializable(package="keras_inits_tests")
+class GatedBlock(keras.layers.Layer):
+    """A pre-norm block with attributes no built-in rule knows: fused qkv,
+    SwiGLU FFN, its own attention arithmetic (no MultiHeadAttention)."""
+
+    def __init__(self, d=16, ff=32, **kwargs):
+        super().__init__(**kwargs)
+        self.d, self.ff = d, ff
+        self.norm_a = keras.layers.LayerNormalization(name="norm_a")
+        self.fused = keras.layers.Dense(3 * d, use_bias=False, name="fused")
+        self.proj = keras.layers.Dense(d, name="proj")
+        self.norm_b = keras.layers.LayerNormalization(name="norm_b")
+        self.up = keras.layers.Dense(ff, name="up")
+        self.gate = keras.layers.Dense(ff, name="gate")
+        self.down = keras.layers.Dense(d, name="down")
+
+    def call(self, x):
+        q, k, v = keras.ops.split(self.fused(self.norm_a(x)), 3, axis=-1)
+        att = keras.ops.softmax(keras.ops.einsum("btd,bsd->bts", q, k) / math.sqrt(self.d))
+        x = x + self.proj(keras.ops.einsum("bts,bsd->btd", att, v))
+        h = self.norm_b(x)
+        return x + self.down(self.up(h) * keras.activations.silu(self.gate(h)))
+
+    def get_config(self):
+        return {**super().get_config(), "d": self.d, "ff": self.ff}
+
+
+ROLES = {"norm_a": "norm", "fused": "qkv", "proj": "o", "norm_b": "norm",
+         "up": "ffn_in", "gate": "ffn_gate", "down": "ffn_out"}
+
+
+def gated_model(blocks=2, shared=False, d=16):
+    ki.register_roles(GatedBlock, ROLES, part="decoder")
+    inp = keras.Input((8, d))
+    h = keras.layers.Dense(d, name="embed_proj")(inp)
+    one = GatedBlock(d, name="block") if shared else None
+    for i in range(blocks):
+        h = (one or GatedBlock(d, name=f"block{i}"))(h)
+    return keras.Model(inp, keras.layers.Dense(5, name="head")(h))
+
+
+def test_registered_block_roles_and_gpt2_stds():
+    model = gated_model(blocks=2, d=64)
+    roles, unknown = detect_roles(model)
+    by = {(r.layer.name, r.weight): r for r in roles}
+    assert by[("fused", "kernel")].role == "qkv" and by[("gate", "kernel")].role == "ffn_gate"
+    assert {r.part for r in roles if r.block is not None} == {"decoder"}
+    assert sorted({r.block for r in roles if r.block is not None}) == [0, 1]
+    report = ki.init_transformer(model, "gpt2", seed=0)
+    assert "found 0 encoder and 2 decoder blocks (L = 2)" in report.notes
+    for block in ("block0", "block1"):
+        layer = model.get_layer(block)
+        for name in ("fused", "up", "gate"):
+            assert_moments(getattr(layer, name).kernel, 0.02)
+        for name in ("proj", "down"):  # residual projections: 0.02 / sqrt(2L)
+            assert_moments(getattr(layer, name).kernel, 0.02 / math.sqrt(4))
+        np.testing.assert_array_equal(to_numpy(layer.norm_a.gamma), 1.0)
+
+
+def test_fused_qkv_draws_each_chunk_with_its_own_fans():
+    d = 64
+    model = gated_model(blocks=1, d=d)
+    ki.init_transformer(model, "t_fixup", seed=0)
+    kernel = to_numpy(model.get_layer("block0").fused.kernel)
+    glorot = math.sqrt(2.0 / (d + d))  # fans of one (d, d) chunk, not (d, 3d)
+    # A decoder block (M = 1): q, k gain 1/sqrt(2); v 1/sqrt(2) (9M)^(-1/4) sqrt(2).
+    factor = (9.0 * 1) ** -0.25
+    for i, gain in enumerate((1 / math.sqrt(2), 1 / math.sqrt(2), factor)):
+        chunk = kernel[:, i * d:(i + 1) * d]
+        assert_moments(chunk, glorot * gain, dist="uniform")
+
+
+def test_shared_block_counts_once_per_application():
+    model = gated_model(blocks=3, shared=True, d=64)
+    report = ki.init_transformer(model, "gpt2", seed=0)
+    assert "found 0 encoder and 3 decoder blocks (L = 3)" in report.notes
+    assert_moments(model.get_layer("block").proj.kernel, 0.02 / math.sqrt(6))
+
+
+def test_frozen_weights_are_never_touched():
+    model = gated_model(blocks=1)
+    model.get_layer("block0").up.trainable = False
+    before = to_numpy(model.get_layer("block0").up.kernel).copy()
+    report = ki.init_transformer(model, "xavier", seed=0)
+    np.testing.assert_array_equal(before, to_numpy(model.get_layer("block0").up.kernel))
+    frozen = [name for name, why in report.skipped if "frozen" in why]
+    assert any(name.endswith("up/kernel") for name in frozen), report.skipped
+
+
+def test_register_roles_errors_name_the_argument():
+    with pytest.raises(TypeError, match="layer_cls"):
+        ki.register_roles("GatedBlock", ROLES)
+    with pytest.raises(ValueError, match="unknown role 'attn'"):
+        ki.register_roles(GatedBlock, {"fused": "attn"})
+    with pytest.raises(ValueError, match="invalid attribute path"):
+        ki.register_roles(GatedBlock, {"a..b": "q"})
+    with pytest.raises(ValueError, match="part"):
+        ki.register_roles(GatedBlock, ROLES, part="middle")
+    with pytest.raises(TypeError, match="roles"):
+        ki.register_roles(GatedBlock, ["fused"])
+
+
+def test_zero_residual_uses_registered_branch_ends():
+    model = gated_model(blocks=2)
+    x = RNG.standard_normal((4, 8, 16)).astype("float32")
+    report = ki.zero_residual(model)
+    zeroed = {r.layer for r in report.rows}
+    assert zeroed == {f"block{i}/{n}" for i in range(2) for n in ("proj", "down")}
+    # Each block is now the identity: the head sees the embedding projection.
+    emb = keras.Model(model.input, model.get_layer("embed_proj").output)(x)
+    expected = to_numpy(model.get_layer("head")(emb))
+    np.testing.assert_allclose(to_numpy(model(x)), expected, rtol=1e-5, atol=1e-6)
+
+
+# --- residual structure on real-model patterns -------------------------------
+
+
+def test_two_weighted_paths_are_a_merge_not_a_residual_branch():
+    inp = keras.Input((8,))
+    a = keras.layers.Dense(8, name="a2")(keras.layers.Dense(8, name="a1")(inp))
+    b = keras.layers.Dense(8, name="b2")(keras.layers.Dense(8, name="b1")(inp))
+    model = keras.Model(inp, keras.layers.Add(name="merge")([a, b]))
+    branches, skipped = graph.residual_branches(model)
+    assert branches == []
+    assert "multi-path merge" in dict(skipped)["merge"]
+
+
+def test_projection_shortcut_is_residual():
+    inp = keras.Input((8,))
+    short = keras.layers.Dense(8, name="proj")(inp)
+    branch = keras.layers.Dense(8, name="b2")(keras.layers.Dense(8, name="b1")(inp))
+    model = keras.Model(inp, keras.layers.Add(name="merge")([branch, short]))
+    (found,), _ = graph.residual_branches(model)
+    assert [x.name for x in found.skip_layers] == ["proj"]
+    assert [x.name for x in found.kernel_layers] == ["b1", "b2"]
+
+
+def test_branch_whose_layers_feed_elsewhere_is_not_residual():
+    inp = keras.Input((8,))
+    h = keras.layers.Dense(8, name="shared")(inp)
+    other = keras.layers.Dense(8, name="other")(h)  # uses the branch's tensor
+    merged = keras.layers.Add(name="merge")([inp, h])
+    model = keras.Model(inp, keras.layers.Concatenate()([merged, other]))
+    branches, skipped = graph.residual_branches(model)
+    assert branches == []
+    assert "feed layers outside" in dict(skipped)["merge"]
+
+
+def separable_resnet(blocks=3):
+    inp = keras.Input((8, 8, 4))
+    h = keras.layers.Conv2D(8, 1, name="stem")(inp)
+    for i in range(blocks):
+        b = keras.layers.SeparableConv2D(8, 3, padding="same", activation="relu", name=f"s{i}a")(h)
+        b = keras.layers.SeparableConv2D(8, 3, padding="same", name=f"s{i}b")(b)
+        h = keras.layers.Add()([h, b])
+    return keras.Model(inp, keras.layers.Conv2D(3, 1, name="head")(h))
+
+
+def test_separable_convs_are_kernel_layers_for_every_step():
+    x = RNG.standard_normal((16, 8, 8, 4)).astype("float32")
+    model = separable_resnet()
+    report = ki.lsuv(model, x, seed=0, verbose=0)
+    assert {f"s{i}{j}" for i in range(3) for j in "ab"} <= {r.layer for r in report.rows}
+    out = to_numpy(keras.Model(model.input, model.get_layer("s0b").output)(x))
+    assert abs(out.var() - 1.0) <= 0.1
+    report = ki.data_dependent_init(model, x, verbose=0)
+    layer = model.get_layer("s1b")
+    pre = to_numpy(keras.Model(model.input, layer.output)(x))  # no fused activation
+    np.testing.assert_allclose(pre.mean(axis=(0, 1, 2)), 0.0, atol=1e-3)
+    np.testing.assert_allclose(pre.var(axis=(0, 1, 2)), 1.0, atol=1e-3)
+
+
+def test_fixup_on_separable_branches():
+    model = separable_resnet(blocks=4)
+    ki.zero_residual(model, "fixup", seed=0)
+    factor = 4 ** (-1.0 / (2 * 2 - 2))  # L = 4 branches, m = 2 kernel layers
+    first, last = model.get_layer("s0a"), model.get_layer("s0b")
+    assert not np.any(to_numpy(last.pointwise_kernel))
+    # Depthwise: variance-preserving N(0, 1/fan_in), fan_in = 3*3 taps.
+    assert_moments(first.depthwise_kernel, math.sqrt(1 / 9))
+    # Pointwise: He normal (fan_in = 8 channels) times Fixup's factor.
+    std = factor * math.sqrt(2 / 8)
+    values = to_numpy(first.pointwise_kernel)
+    assert abs(values.std() - std) <= 0.35 * std  # 64 values: se of std ~ 9 %
+    np.testing.assert_array_equal(
+        to_numpy(model.get_layer("s1a").pointwise_kernel) != 0, True)
+
+
+def test_lsuv_after_zero_residual_keeps_branches_zero():
+    x = RNG.standard_normal((16, 8, 8, 4)).astype("float32")
+    model = separable_resnet()
+    ki.zero_residual(model, "zero_last")
+    report = ki.lsuv(model, x, seed=0, verbose=0)
+    for i in range(3):
+        assert not np.any(to_numpy(model.get_layer(f"s{i}b").pointwise_kernel))
+        assert "all zeros" in dict(report.skipped)[f"s{i}b"]
+
+
+def test_layer_scale_is_the_branch_gamma():
+    inp = keras.Input((8,))
+    h = inp
+    for i in range(2):
+        b = keras.layers.Dense(8, name=f"d{i}")(keras.layers.LayerNormalization()(h))
+        h = keras.layers.Add()([h, ki.layers.ResidualScale(init=1.0, name=f"scale{i}")(b)])
+    model = keras.Model(inp, h)
+    report = ki.zero_residual(model)
+    assert [r.action for r in report.rows] == ["layer scale = 0"] * 2
+    assert [float(to_numpy(model.get_layer(f"scale{i}").alpha)) for i in range(2)] == [0.0, 0.0]
+    assert np.any(to_numpy(model.get_layer("d0").kernel))  # the kernel is kept
+
+
+def test_bias_free_conv_is_centred_through_the_next_batch_norm():
+    x = RNG.standard_normal((16, 6, 6, 3)).astype("float32") + 3.0
+    inp = keras.Input((6, 6, 3))
+    conv = keras.layers.Conv2D(4, 3, use_bias=False, name="conv")
+    norm = keras.layers.BatchNormalization(name="bn")
+    ln_conv = keras.layers.Conv2D(4, 1, use_bias=False, name="ln_conv")
+    out = keras.layers.LayerNormalization(name="ln")(ln_conv(norm(conv(inp))))
+    model = keras.Model(inp, out)
+    report = ki.data_dependent_init(model, x, verbose=0)
+    notes = {r.layer: r.note for r in report.rows}
+    assert "centred through bn" in notes["conv"]
+    assert "not centred" in notes["ln_conv"] and "LayerNormalization" in notes["ln_conv"]
+    z = to_numpy(keras.Model(inp, conv.output)(x))  # the conv output, mean not 0
+    y = to_numpy(keras.Model(inp, norm.output)(x, training=False))
+    # Inference BN: (z - moving_mean) / sqrt(moving_var + eps): centred per channel.
+    np.testing.assert_allclose(y.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(to_numpy(norm.moving_mean), z.mean(axis=(0, 1, 2)), rtol=1e-5)
+    np.testing.assert_array_equal(to_numpy(norm.beta), 0.0)  # training output untouched
