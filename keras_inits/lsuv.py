@@ -46,6 +46,7 @@ from keras_inits.report import InitReport
 
 _CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
 _SEPARABLE = (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 _TRANSPOSED = (
     keras.layers.Conv1DTranspose,
     keras.layers.Conv2DTranspose,
@@ -481,7 +482,20 @@ def _unit_axis(layer):
         return -2
     if isinstance(layer, (keras.layers.Dense, *_CONV, *_SEPARABLE)):
         return -1
+    if isinstance(layer, _DEPTHWISE):
+        return "depthwise"  # output channel c * m + j owns kernel[..., c, j]
     return None
+
+
+def _unit_shape(layer, kernel) -> list:
+    """Broadcast shape of a per-unit vector against `kernel`."""
+    shape = [1] * len(kernel.shape)
+    axis = _unit_axis(layer)
+    if axis == "depthwise":
+        shape[-2:] = kernel.shape[-2:]
+    else:
+        shape[axis] = -1
+    return shape
 
 
 def _centre_through_norm(layer, mean, users) -> str:
@@ -531,8 +545,9 @@ def data_dependent_init(
     centred as its training output already is. Its ``beta`` is left alone:
     shifting it would move the training-mode output off zero. Any other
     bias-free layer gets the scale only, and the report says why its mean
-    was not centred. Other kernel layers (depthwise, EinsumDense) are listed
-    as skipped.
+    was not centred. DepthwiseConv units are the (channel, multiplier)
+    pairs. EinsumDense layers (attention projections) have no per-unit
+    kernel slice and are listed as skipped.
 
     Args:
         model, data, layers, batch_size, verbose: as in :func:`lsuv`.
@@ -573,8 +588,7 @@ def data_dependent_init(
                 )
             before = scalar(ops.var(out))
             kernel = graph.kernel_of(layer)
-            shape = [1] * len(kernel.shape)
-            shape[_unit_axis(layer)] = -1
+            shape = _unit_shape(layer, kernel)
             kernel.assign(ops.cast(kernel / ops.reshape(std, shape), kernel.dtype))
             note = "pre-activation" if fused else ""
             if getattr(layer, "bias", None) is not None:

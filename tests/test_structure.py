@@ -245,3 +245,15 @@ def test_bias_free_conv_is_centred_through_the_next_batch_norm():
     np.testing.assert_allclose(y.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
     np.testing.assert_allclose(to_numpy(norm.moving_mean), z.mean(axis=(0, 1, 2)), rtol=1e-5)
     np.testing.assert_array_equal(to_numpy(norm.beta), 0.0)  # training output untouched
+
+
+def test_depthwise_units_normalized_by_data_dependent_init():
+    x = RNG.standard_normal((16, 6, 6, 3)).astype("float32") * 3.0 + 1.0
+    inp = keras.Input((6, 6, 3))
+    dw = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw")
+    model = keras.Model(inp, dw(inp))
+    report = ki.data_dependent_init(model, x, verbose=0)
+    assert [r.layer for r in report.rows] == ["dw"]
+    out = to_numpy(model(x))  # channels c*2 + j, 6 of them
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0.0, atol=1e-3)
+    np.testing.assert_allclose(out.var(axis=(0, 1, 2)), 1.0, atol=1e-3)
