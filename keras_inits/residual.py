@@ -215,6 +215,11 @@ def zero_residual(
     seed_of = seed_for(model, seed)
     with atomic_weights(model):
         for branch in branches:
+            frozen = [layer.name for layer in branch.layers + branch.skip_layers
+                      if layer.weights and not layer.trainable]
+            if frozen:
+                report.skip(branch.name, f"frozen layers {frozen} (trainable=False): left alone")
+                continue
             try:
                 _apply(report, branch, mode, len(branches), seed_of)
             except (ValueError, TypeError) as err:
@@ -293,10 +298,11 @@ def _transformer_blocks(model, branches) -> list:
     from keras_inits.transformer import detect_roles
 
     covered = {id(k) for b in branches for layer in b.layers for k in graph.sublayers(layer)}
+    trainable = {id(v) for v in model.trainable_weights}
     groups = {}
     for r in detect_roles(model)[0]:
         if (r.role in ("o", "ffn_out") and r.weight == "kernel" and r.owner is not None
-                and id(r.layer) not in covered):
+                and id(r.layer) not in covered and id(r.variable) in trainable):
             key = (r.part, r.block)
             groups.setdefault(key, []).append((r.layer, r.variable))
     return [(f"{part} block {block}", ends) for (part, block), ends in groups.items()]

@@ -257,3 +257,13 @@ def test_depthwise_units_normalized_by_data_dependent_init():
     out = to_numpy(model(x))  # channels c*2 + j, 6 of them
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0.0, atol=1e-3)
     np.testing.assert_allclose(out.var(axis=(0, 1, 2)), 1.0, atol=1e-3)
+
+
+def test_zero_residual_leaves_frozen_branches_and_lists_them():
+    model = separable_resnet()
+    model.get_layer("s1b").trainable = False
+    before = to_numpy(model.get_layer("s1b").pointwise_kernel).copy()
+    report = ki.zero_residual(model, "zero_last")
+    np.testing.assert_array_equal(before, to_numpy(model.get_layer("s1b").pointwise_kernel))
+    assert not np.any(to_numpy(model.get_layer("s0b").pointwise_kernel))
+    assert any("frozen" in why and "s1b" in why for _, why in report.skipped)
