@@ -142,10 +142,10 @@ def run(name, build, x, transformer):
     return row
 
 
-def models(quick, only):
+def models(quick, only, source="all"):
     rng = np.random.default_rng(0)
     out = []
-    for name, shape in APPLICATIONS.items():
+    for name, shape in APPLICATIONS.items() if source != "hub" else ():
         def build(name=name, shape=shape):
             return getattr(keras.applications, name)(weights=None, input_shape=shape, classes=10)
         out.append((name, build, rng.standard_normal((4, *shape)).astype("float32"), False))
@@ -154,7 +154,7 @@ def models(quick, only):
     except ImportError:
         hub = {}
     else:
-        hub = hub_backbones()
+        hub = hub_backbones() if source != "applications" else {}
     for name, build in hub.items():
         out.append((name, build, None, True))
     if only:
@@ -164,9 +164,17 @@ def models(quick, only):
         out = [m for m in out if m[0] in QUICK]
     for name, build, x, transformer in out:
         if x is None:  # a keras_hub backbone: its inputs depend on the built model
-            model = build()
-            x = sample_inputs(name, model)
-            transformer = count_blocks(detect_roles(model)[0]) != (0, 0)
+            try:
+                model = build()
+                x = sample_inputs(name, model)
+                transformer = count_blocks(detect_roles(model)[0]) != (0, 0)
+            except Exception as err:  # reported in the table's row
+
+                def build(err=err):
+                    raise err
+
+                yield name, build, None, False
+                continue
 
             def build(model=model):
                 return model
@@ -177,12 +185,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="")
+    parser.add_argument("--source", choices=("all", "applications", "hub"), default="all")
     args = parser.parse_args(argv)
     cols = ["model", "weights", "residual", "reinit", "lsuv", "ddi", "zero_res", "init_tf",
             "finite", "save/load", "s"]
     rows = []
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}")
-    for name, build, x, transformer in models(args.quick, args.only):
+    for name, build, x, transformer in models(args.quick, args.only, args.source):
         try:
             row = run(name, build, x, transformer)
         except Exception as err:

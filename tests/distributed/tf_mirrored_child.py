@@ -101,8 +101,19 @@ results["zero_last_zero_at_first_batch"] = all(float(np.abs(k).max()) == 0.0 for
 
 with strategy.scope():
     m = mlp()
+initial = [v.numpy().copy() for v in m.weights]
 seen = fit(m, ki.InitCallback(lambda model: ki.reinitialize(model, seed=3), verbose=0))
-results["reinit_ran"] = True
+# The same step on an identically built model outside the strategy: per-variable
+# seeds depend on the variable's position and name only, so the values must match.
+direct = mlp()
+ki.reinitialize(direct, seed=3)
+results["reinit_matches_direct_call"] = all(
+    np.array_equal(a, b.numpy()) for a, b in zip(seen["w"], direct.weights)
+)
+results["reinit_changed_kernels"] = all(
+    not np.array_equal(a, b) for a, b, v in zip(seen["w"], initial, m.weights)
+    if v.path.endswith("kernel")
+)
 results["reinit_replicas_identical"] = replicas_identical(m)
 
 print(json.dumps(results))
