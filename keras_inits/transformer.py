@@ -132,6 +132,15 @@ class _Detector:
         self.last = None  # (part, block) of the latest attention found
         self.uses = {}  # (part, block) -> applications (a shared block counts each call)
         self.owners = {}  # (part, block) -> registered / keras_hub block layer
+        self._claimed = set()  # ids of variables with a role
+        self.inside = None  # (part, block) while visiting a registered block's sublayers
+        self.attentions_inside = 0
+
+    def _role(self, role):
+        """Record `role` unless its variable already has one (first claim wins)."""
+        if id(role.variable) not in self._claimed:
+            self._claimed.add(id(role.variable))
+            self.roles.append(role)
 
     def claimed(self):
         return {id(r.variable) for r in self.roles}
@@ -140,7 +149,7 @@ class _Detector:
         for weight, variable in (("kernel", getattr(layer, "kernel", None)),
                                  ("bias", getattr(layer, "bias", None))):
             if variable is not None:
-                self.roles.append(Role(variable, layer, role, weight, block, part, cross, attention))
+                self._role(Role(variable, layer, role, weight, block, part, cross, attention))
 
     def _new_block(self, part):
         block = self.count[part]
@@ -179,12 +188,13 @@ class _Detector:
         elif isinstance(layer, ATTENTION_TYPES):
             self._attention(layer, call)
         elif isinstance(layer, keras.layers.Embedding):
-            self.roles.append(Role(layer.embeddings, layer, "embedding", "embeddings"))
+            self._role(Role(layer.embeddings, layer, "embedding", "embeddings"))
             reverse = getattr(layer, "reverse_embeddings", None)
             if reverse is not None and not getattr(layer, "tie_weights", True):
-                self.roles.append(Role(reverse, layer, "head", "kernel"))
+                self._role(Role(reverse, layer, "head", "kernel"))
         elif self.positions and isinstance(layer, self.positions):
-            self.roles += [Role(v, layer, "position", "embeddings") for v in layer.weights]
+            for v in layer.weights:
+                self._role(Role(v, layer, "position", "embeddings"))
         elif isinstance(layer, NORM_TYPES):
             self._norm(layer, self._latest_block(call))
         elif isinstance(layer, PROJECTION_TYPES) and container is None:
@@ -222,11 +232,9 @@ class _Detector:
             variables, layer = [v for v in obj.weights if not v.name.startswith("lora_")], obj
         else:
             return
-        taken = self.claimed()
         for variable in variables:
-            if id(variable) not in taken:
-                self.roles.append(Role(variable, layer, role, _weight_kind(variable, role),
-                                       block, part, cross, attention))
+            self._role(Role(variable, layer, role, _weight_kind(variable, role),
+                            block, part, cross, attention))
 
     def _registered(self, layer, adapter, call):
         """A layer whose class has registered roles (a keras_hub family, a user block)."""
@@ -245,19 +253,20 @@ class _Detector:
         # What the adapter does not name: attention layers by type (the first
         # is the block's self-attention, a later one its cross-attention),
         # norms, embeddings; anything else is listed as unknown.
-        attentions = 0
-        for sub in graph.sublayers(layer)[1:]:
-            if id(sub) in self.seen:
-                continue
-            if adapter.is_block and isinstance(sub, ATTENTION_TYPES):
-                self.seen.add(id(sub))
-                self._attention_roles(sub, found[1], found[0], attentions > 0)
-                attentions += 1
-            elif adapter.is_block and isinstance(sub, NORM_TYPES):
-                self.seen.add(id(sub))
-                self._norm(sub, found)
-            else:
-                self.visit(sub, container=layer)
+        outer = self.inside, self.attentions_inside
+        if adapter.is_block:
+            self.inside, self.attentions_inside = found, 0
+        try:
+            for sub in graph.sublayers(layer)[1:]:
+                if id(sub) in self.seen:
+                    continue
+                if adapter.is_block and isinstance(sub, NORM_TYPES):
+                    self.seen.add(id(sub))
+                    self._norm(sub, found)
+                else:
+                    self.visit(sub, container=layer)
+        finally:
+            self.inside, self.attentions_inside = outer
 
     def _norm(self, layer, found, part=None):
         block, part = (found[1], found[0]) if found else (None, part or "encoder")
@@ -265,7 +274,7 @@ class _Detector:
         beta = getattr(layer, "beta", None) if isinstance(layer, keras.layers.LayerNormalization) else None
         for weight, variable in (("gamma", gamma), ("beta", beta)):
             if isinstance(variable, keras.Variable):
-                self.roles.append(Role(variable, layer, "norm", weight, block, part))
+                self._role(Role(variable, layer, "norm", weight, block, part))
 
     def _attention_roles(self, layer, block, part, cross):
         self._mark(layer)
@@ -273,6 +282,11 @@ class _Detector:
             self._add(getattr(layer, attr), role, block, part, cross, attention=layer)
 
     def _attention(self, layer, call):
+        if self.inside is not None:  # inside a registered block: its self, then cross
+            part, block = self.inside
+            self._attention_roles(layer, block, part, self.attentions_inside > 0)
+            self.attentions_inside += 1
+            return
         cross = causal = False
         if call is not None:
             args, kwargs = call.args, call.kwargs

@@ -12,12 +12,14 @@ role (routers of mixture-of-experts layers excepted, listed by the table).
 import importlib.util
 import math
 import pathlib
+import warnings
 
 import keras
 import numpy as np
 import pytest
 
 import keras_inits as ki
+from keras_inits import graph
 from keras_inits.structure.roles import adapter_for
 from keras_inits.transformer import detect_roles
 from tests.helpers import Z, to_numpy
@@ -33,7 +35,7 @@ _spec.loader.exec_module(hub_configs)
 # One per adapter family: decoder LMs (gated FFN, GQA, fused qkv, MoE, untied
 # head), encoders, encoder-decoders, vision transformers.
 FAMILIES = ["llama_untied", "mistral", "mixtral", "gemma", "qwen3", "phi3", "gpt_neo_x",
-            "falcon", "bloom", "opt", "deberta_v3", "esm", "t5", "bart", "whisper",
+            "falcon", "bloom", "deberta_v3", "esm", "t5", "whisper",
             "vit", "dinov2"]
 
 
@@ -41,7 +43,11 @@ def build(name):
     builders = hub_configs.hub_backbones()
     if name not in builders:
         pytest.skip(f"{name} does not build offline in this keras_hub version")
-    return builders[name]()
+    with warnings.catch_warnings():
+        # keras_hub's T5 warns (several UserWarnings) while Keras traces its
+        # layers at build time; the built model is correct.
+        warnings.simplefilter("ignore", UserWarning)
+        return builders[name]()
 
 
 def block_layers(model):
@@ -64,21 +70,20 @@ def assert_std(values, std, what):
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_family_roles_cover_every_block_weight(name):
+def test_family_roles_and_gpt2_rule_measured_from_the_weights(name):
+    # One build per family (a few seconds each): roles first, then the scheme.
     model = build(name)
     blocks = block_layers(model)
     assert blocks, f"{name}: no registered block class found"
     roles, _ = detect_roles(model)
     have = {id(r.variable) for r in roles}
     for block in blocks:
-        missing = [v.path for v in block.weights if id(v) not in have
+        # Layer scales are no transformer role (zero_residual owns them);
+        # MoE routers are left out by the table.
+        scales = {id(graph.layer_scale(sub)) for sub in block._flatten_layers()}
+        missing = [v.path for v in block.weights if id(v) not in have and id(v) not in scales
                    and "router" not in v.path and "gate_dense" not in v.path]
         assert not missing, f"{name}: weights without a role: {missing}"
-
-
-@pytest.mark.parametrize("name", FAMILIES)
-def test_family_gpt2_rule_measured_from_the_weights(name):
-    model = build(name)
     layers = model.num_layers if hasattr(model, "num_layers") else None
     report = ki.init_transformer(model, "gpt2", seed=0)
     roles, _ = detect_roles(model)
