@@ -14,13 +14,13 @@ import math
 import random
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_inits import graph
 from keras_inits._model import (
     atomic_weights,
     check_model_seed,
-    scalar,
     seed_for,
     variable_seed,
 )
@@ -69,6 +69,71 @@ def uses_fans(init) -> bool:
     )
 
 
+# Flat lengths a draw is made in where every new shape costs a compilation
+# (see _fixed_draw_length): tiny variables in one short chunk, the rest in
+# chunks of 2**16 values (at most 64k values drawn and thrown away per variable).
+_DRAW_CHUNKS = (1 << 10, 1 << 16)
+
+
+def _fixed_draw_length(n):
+    """The flat chunk length to draw `n` random values in, or None: draw the shape.
+
+    The one backend-specific decision of this module. JAX runs every eager op,
+    ``jax.random.normal`` included, as an XLA program compiled per input shape
+    (about 0.3-2 s on a CPU for a random draw), so drawing each variable at its
+    own shape costs a compilation per distinct shape: ResNet50's 320 variables
+    took 20-40 s, almost all of it compiling. There every draw is made in
+    chunks of a few fixed lengths, compiled once per process. With JAX's
+    default (partitionable threefry) a draw's first ``n`` values are those of
+    the draw of any longer length, so a variable of at most 2**16 values gets
+    exactly the values the shape-sized draw gives; a larger one is drawn in
+    several chunks, each with its own seed. Other backends (TensorFlow, torch)
+    draw the variable's shape as before: their values are unchanged.
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    return next((c for c in _DRAW_CHUNKS if n <= c), _DRAW_CHUNKS[-1])
+
+
+def _host(x):
+    return np.asarray(ops.convert_to_numpy(x), dtype=np.float32)
+
+
+def _draw(fn, shape, seed, **kwargs):
+    """``fn(shape, dtype="float32", seed=seed, **kwargs)`` as a numpy array.
+
+    `fn` is a ``keras.random`` function; see :func:`_fixed_draw_length` for
+    how the draw is split on JAX. Chunk 0 uses `seed`, chunk ``j`` the seed
+    ``variable_seed(seed, f"chunk{j}")`` (``None`` stays ``None``: Keras'
+    global seed generator gives each chunk a fresh seed).
+    """
+    n = math.prod(shape)
+    chunk = _fixed_draw_length(n)
+    if chunk is None or n == 0:
+        return _host(fn(shape, dtype="float32", seed=seed, **kwargs))
+    parts = [  # every chunk dispatched before the first is read back
+        fn((chunk,), dtype="float32", seed=_chunk_seed(seed, j), **kwargs)
+        for j in range(-(-n // chunk))
+    ]
+    flat = np.concatenate([_host(p) for p in parts]) if len(parts) > 1 else _host(parts[0])
+    return flat[:n].reshape(shape)
+
+
+def _chunk_seed(seed, j):
+    return seed if j == 0 or seed is None else variable_seed(seed, f"chunk{j}")
+
+
+def _constant_value(init):
+    """The value of a constant initializer (Zeros, Ones, scalar Constant), else None."""
+    if type(init) is keras.initializers.Zeros:
+        return 0.0
+    if type(init) is keras.initializers.Ones:
+        return 1.0
+    if type(init) is keras.initializers.Constant and np.ndim(init.value) == 0:
+        return init.value
+    return None
+
+
 def sample(init, shape, fans, seed):
     """float32 values of `init` for `shape`, with `fans` if it is fan-based.
 
@@ -84,33 +149,39 @@ def sample(init, shape, fans, seed):
 
     Any other initializer is called on `shape`, with every ``seed`` in its
     config replaced by `seed`, so one instance never gives two variables the
-    same values.
+    same values (constant ones, ``zeros``, ``ones`` and a scalar
+    ``Constant``, are filled on the host: no backend op per shape).
 
     Args:
         init: a resolved ``keras.initializers.Initializer``.
         shape: the shape to draw.
         fans: ``(fan_in, fan_out)`` to use if `init` is fan-based.
         seed: an int seed.
+
+    Returns:
+        A float32 numpy array of `shape`.
     """
     from keras_inits.initializers.composite import Scaled
 
     if isinstance(init, Scaled):
-        return sample(init.base, shape, fans, seed) * init.factor
+        return sample(init.base, shape, fans, seed) * np.float32(float(init.factor))
     elif uses_fans(init):
         fan_in, fan_out = fans
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
         std = math.sqrt(init.scale / max(1.0, fan[init.mode]))
         if init.distribution == "uniform":
             limit = math.sqrt(3.0) * std
-            return keras.random.uniform(shape, -limit, limit, dtype="float32", seed=seed)
+            return _draw(keras.random.uniform, shape, seed, minval=-limit, maxval=limit)
         elif init.distribution == "untruncated_normal":
-            return keras.random.normal(shape, stddev=std, dtype="float32", seed=seed)
+            return _draw(keras.random.normal, shape, seed, stddev=std)
         else:
-            return keras.random.truncated_normal(
-                shape, stddev=std / _TRUNCATED_STD, dtype="float32", seed=seed
+            return _draw(
+                keras.random.truncated_normal, shape, seed, stddev=std / _TRUNCATED_STD
             )
-    else:
-        return _reseeded(init, seed)(shape, dtype="float32")
+    value = _constant_value(init)
+    if value is not None:
+        return np.full(shape, value, dtype=np.float32)
+    return _host(_reseeded(init, seed)(shape, dtype="float32"))
 
 
 def _with_seed(config, seed):
@@ -133,8 +204,10 @@ def _scheme(init) -> str:
     return type(init).__name__
 
 
-def _std(variable) -> float:
-    return scalar(ops.std(ops.cast(variable, "float32")))
+def _std(values) -> float:
+    """Std of a variable's (numpy) values, computed on the host: a backend op
+    here would compile once per shape on JAX."""
+    return float(np.std(values, dtype=np.float64))
 
 
 def _rule(layer, variable):
@@ -170,10 +243,39 @@ def _rule(layer, variable):
         return "kernel", None
 
 
+def _is_statistic(layer, variable) -> bool:
+    """A norm's moving statistic: non-trainable by design, reset with the norm."""
+    return (isinstance(layer, graph.NORM_TYPES) and layer.trainable
+            and variable.name.startswith("moving_"))
+
+
+def _rule_from_roles(model, variable, structure, reason):
+    """``(role, detail)`` from the model's transformer roles for a weight the
+    layer-type rules do not know (keras_hub's own norm classes, an untied
+    ``reverse_embeddings`` head, position tables, class tokens)."""
+    if not structure:
+        from keras_inits.transformer import detect_roles
+
+        structure.append({id(r.variable): r for r in detect_roles(model)[0]})
+    r = structure[0].get(id(variable))
+    if r is None:
+        return None, reason
+    shape = tuple(variable.shape)
+    if r.role == "norm":
+        return "norm", 1.0 if r.weight == "gamma" else 0.0
+    if r.weight == "bias":
+        return "bias", None
+    if r.role in ("embedding", "position"):
+        return "kernel_fans", (1, shape[-1])  # a lookup row, as for Embedding
+    if len(shape) == 2:  # a head or projection held as a bare variable: (in, out)
+        return "kernel_fans", shape
+    return None, reason
+
+
 def _blocks(init, shape, fans, seed, gates):
     """`gates` blocks along the last axis, each drawn on its own."""
     block = (*shape[:-1], shape[-1] // gates)
-    return ops.concatenate(
+    return np.concatenate(
         [sample(init, block, fans, variable_seed(seed, f"gate{g}")) for g in range(gates)],
         axis=-1,
     )
@@ -184,10 +286,10 @@ def _fan_note(init, fans):
 
 
 def _new_values(layer, variable, role, detail, inits, seed):
-    """``(float32 values, action, note)`` for one variable."""
+    """``(float32 numpy values, action, note)`` for one variable."""
     shape = tuple(variable.shape)
     if role == "norm":
-        return ops.full(shape, detail, dtype="float32"), f"{variable.name} = {detail:g}", ""
+        return np.full(shape, detail, dtype=np.float32), f"{variable.name} = {detail:g}", ""
     elif role == "bias":
         init = inits["bias"]
         cell = rnn_cell(layer)
@@ -196,11 +298,15 @@ def _new_values(layer, variable, role, detail, inits, seed):
             u = cell.units
             parts = [
                 sample(init, (u,), (u, u), variable_seed(seed, "i")),
-                ops.ones((u,), dtype="float32"),
+                np.ones((u,), dtype=np.float32),
                 sample(init, (2 * u,), (2 * u, 2 * u), variable_seed(seed, "co")),
             ]
-            return ops.concatenate(parts), f"bias: {_scheme(init)}", "forget gate 1 (unit_forget_bias)"
+            return np.concatenate(parts), f"bias: {_scheme(init)}", "forget gate 1 (unit_forget_bias)"
         return sample(init, shape, compute_fans(shape), seed), f"bias: {_scheme(init)}", ""
+    elif role == "kernel_fans":  # fans from the variable's transformer role
+        init = inits["kernel"]
+        return (sample(init, shape, tuple(detail), seed), f"{variable.name}: {_scheme(init)}",
+                _fan_note(init, tuple(detail)) + " (from its role)")
     elif role in ("kernel", "recurrent"):
         init = inits[role]
         fans = layer_fans(layer, variable)
@@ -363,20 +469,30 @@ def reinitialize(
     pairs, owner = _targets(model, layers)
     seed_of = seed_for(model, random.randint(1, int(1e9)) if seed is None else seed)
     report = InitReport("reinitialize")
+    trainable = {id(v) for v in model.trainable_weights}
+    structure = []  # detect_roles(model), computed once if a weight needs it
     with atomic_weights(model):
         for layer, variable in pairs:
+            if id(variable) not in trainable and not _is_statistic(layer, variable):
+                report.skip(variable.path, "frozen (trainable=False): left alone")
+                continue
             role, detail = _rule(layer, variable)
+            if role is None:
+                role, detail = _rule_from_roles(model, variable, structure, detail)
             if role is None:
                 report.skip(variable.path, detail)
                 continue
-            before = _std(variable)
+            current = ops.convert_to_numpy(variable)
+            before = _std(current)
             values, action, note = _new_values(
                 layer, variable, role, detail, inits, seed_of(variable)
             )
-            variable.assign(ops.cast(values, variable.dtype))
+            # Cast and assign on the host (numpy's float16/bfloat16 rounding is
+            # the backends' round-to-nearest-even): no backend op per shape.
+            variable.assign(np.asarray(values).astype(current.dtype, copy=False))
             report.add(
-                variable.path, action, before=before, after=_std(variable), stat="std",
-                note=note,
+                variable.path, action, before=before,
+                after=_std(ops.convert_to_numpy(variable)), stat="std", note=note,
             )
     if layers is None:
         for v in model.weights:

@@ -267,3 +267,32 @@ def test_zero_residual_leaves_frozen_branches_and_lists_them():
     np.testing.assert_array_equal(before, to_numpy(model.get_layer("s1b").pointwise_kernel))
     assert not np.any(to_numpy(model.get_layer("s0b").pointwise_kernel))
     assert any("frozen" in why and "s1b" in why for _, why in report.skipped)
+
+
+@keras.saving.register_keras_serializable(package="keras_inits_tests")
+class ScaleNorm(keras.layers.Layer):
+    """An RMS norm of its own (like keras_hub's per-family norm classes)."""
+
+    def build(self, shape):
+        self.scale = self.add_weight(name="scale", shape=(shape[-1],), initializer="zeros")
+
+    def call(self, x):
+        return x * keras.ops.rsqrt(keras.ops.mean(x * x, axis=-1, keepdims=True) + 1e-6) * self.scale
+
+
+def test_reinitialize_uses_roles_and_leaves_frozen_weights():
+    ki.register_roles(ScaleNorm, {"scale": "norm"})
+    d, vocab = 64, 300
+    inp = keras.Input((6,), dtype="int32")
+    emb = keras.layers.ReversibleEmbedding(vocab, d, tie_weights=False, name="emb")
+    h = ScaleNorm(name="norm")(emb(inp))
+    h = keras.layers.Dense(d, name="frozen")(h)
+    model = keras.Model(inp, emb(h, reverse=True))
+    model.get_layer("frozen").trainable = False
+    before = to_numpy(model.get_layer("frozen").kernel).copy()
+    report = ki.reinitialize(model, seed=0)
+    np.testing.assert_array_equal(to_numpy(model.get_layer("norm").scale), 1.0)
+    # The untied head (d, vocab) is a kernel with fans (d, vocab): He std sqrt(2/d).
+    assert_moments(emb.reverse_embeddings, math.sqrt(2.0 / d))
+    np.testing.assert_array_equal(before, to_numpy(model.get_layer("frozen").kernel))
+    assert any("frozen" in why for path, why in report.skipped if path.startswith("frozen/"))

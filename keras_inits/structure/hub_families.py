@@ -1316,3 +1316,149 @@ FAMILIES = [
 #   index.
 # - Nothing was skipped for failing to build offline: every keras_hub 0.32
 #   backbone builds from a small config (benchmarks/hub_configs.py).
+
+# -----------------------------------------------------------------------------
+# Verification summary (keras-hub 0.32.0, keras 3.15.1, TensorFlow backend).
+# Every builder of benchmarks/hub_configs.py (100 configurations covering all 83
+# concrete keras_hub Backbone classes) was built and called on sample_inputs():
+# all forward passes finite. For every entry, on every instance of its class (or
+# subclass) found by model._flatten_layers(include_self=True, recursive=True):
+# (a) every path resolves to a keras Layer with weights or a keras.Variable, on all
+#     instances except the paths marked optional (each resolves on at least one);
+# (b) every weight of a block instance is covered by a path (the variable, or a
+#     weight of the layer at the path), except the deliberately left-out weights
+#     listed in the entry's comment; no variable gets two different roles; a path
+#     to a layer only hits kernel/bias/gamma/beta/scale/embeddings-like weights.
+# blocks: instances found; covered/total: block weights (summed over instances);
+# left out: the deliberately uncovered ones. Problems found: 0.
+#
+# SUMMARY (block entries)
+# family             block class                        part             blocks covered/total left out  built in
+# llama              LlamaTransformerDecoder            decoder               6     54/54            0  llama,llama_untied,llama3
+# mistral            MistralTransformerDecoder          decoder               2     18/18            0  mistral
+# mixtral            MixtralTransformerDecoder          decoder               2     18/20            2  mixtral
+# gemma              GemmaDecoderBlock                  decoder               6     58/58            0  gemma,gemma2,pali_gemma
+# gemma3             Gemma3DecoderBlock                 decoder               4     52/52            0  gemma3,gemma3_vision
+# gemma3             Gemma3VisionEncoderLayer           encoder               2     32/32            0  gemma3_vision
+# pali_gemma         PaliGemmaVitEncoderBlock           encoder               2     32/32            0  pali_gemma
+# gemma3n            Gemma3nTextDecoderBlock            decoder               4     64/96           32  gemma3n,gemma3n_multimodal
+# gemma3n            Gemma3nAudioConformerBlock         encoder               2     34/44           10  gemma3n_multimodal
+# gemma4             Gemma4TextDecoderBlock             decoder               8    118/136          18  gemma4,gemma4_moe,gemma4_vision,gemma4_audio
+# gemma4             Gemma4VisionDecoderBlock           encoder               2     26/82           56  gemma4_vision
+# gemma4             Gemma4AudioConformerBlock          encoder               2     34/124          90  gemma4_audio
+# qwen               QwenTransformerDecoder             decoder               2     24/24            0  qwen
+# qwen3              Qwen3TransformerDecoder            decoder               2     22/22            0  qwen3
+# qwen_moe           QwenMoeTransformerDecoder          decoder               4     52/56            4  qwen_moe,qwen_moe_dense
+# qwen3_moe          Qwen3MoeTransformerDecoder         decoder               2     21/22            1  qwen3_moe
+# qwen3_5            Qwen3_5TransformerDecoder          decoder               4     38/50           12  qwen3_5,qwen3_5_vision
+# qwen3_5            Qwen3_5VisionBlock                 encoder               2     24/24            0  qwen3_5_vision
+# qwen3_5_moe        Qwen3_5MoeTransformerDecoder       decoder               2     23/33           10  qwen3_5_moe
+# phi3               Phi3Decoder                        decoder               2     18/18            0  phi3
+# gpt_neo_x          GPTNeoXDecoder                     decoder               2     24/24            0  gpt_neo_x
+# gpt_oss            GptOssTransformerDecoder           decoder               2     28/34            6  gpt_oss
+# falcon             FalconTransformerDecoder           decoder               2     32/32            0  falcon
+# bloom              BloomDecoder                       decoder               2     32/32            0  bloom
+# smollm3            SmolLM3DecoderLayer                decoder               2     18/20            2  smollm3
+# rwkv7              RWKV7_Block                        decoder               2     26/65           39  rwkv7
+# deberta_v3         DisentangledAttentionEncoder       encoder               2     32/32            0  deberta_v3
+# esm                ESMEncoder                         encoder               4     64/64            0  esm,esm_abs
+# layers             FNetEncoder                        encoder               2     16/16            0  f_net
+# roformer_v2        RoformerV2Encoder                  encoder               2     16/16            0  roformer_v2
+# xlnet              XLNetEncoder                       encoder               2     24/34           10  xlnet
+# t5                 T5TransformerLayer                 auto 4enc/4dec        8     92/92            0  t5,t5_untied
+# whisper            WhisperEncoder                     encoder               2     30/30            0  whisper
+# whisper            WhisperDecoder                     decoder               2     48/48            0  whisper
+# moonshine          MoonshineEncoderBlock              encoder               2     20/20            0  moonshine
+# moonshine          MoonshineDecoderBlock              decoder               2     30/30            0  moonshine
+# t5gemma            T5GemmaEncoderLayer                encoder               2     22/22            0  t5gemma
+# t5gemma            T5GemmaDecoderLayer                decoder               2     34/34            0  t5gemma
+# t5gemma2           T5Gemma2EncoderLayer               encoder               2     26/26            0  t5gemma2
+# t5gemma2           T5Gemma2DecoderLayer               decoder               2     26/26            0  t5gemma2
+# edrec              EdRecEncoderBlock                  encoder               2     18/18            0  edrec
+# edrec              EdRecDecoderBlock                  decoder               2     28/28            0  edrec
+# vit                ViTEncoderBlock                    encoder               6     96/96            0  vit,blip2,parseq
+# deit               DeiTEncoderBlock                   encoder               2     32/32            0  deit
+# dinov2             DINOV2Layer                        encoder               8    128/144          16  dinov2,dinov2_swiglu,depth_anything
+# dinov3             DINOV3Layer                        encoder               4     68/76            8  dinov3,dinov3_gated
+# vit_det            WindowedTransformerEncoder         encoder               4     40/56           16  vit_det,sam
+# clip               CLIPEncoderLayer                   encoder              12    192/192           0  clip_vision,clip_text,clip,stable_diffusion_3
+# metaclip_2         MetaCLIP2EncoderLayer              encoder               8    128/128           0  metaclip_2_vision,metaclip_2_text,metaclip_2
+# siglip             SigLIPEncoderLayer                 encoder               8    128/128           0  siglip_vision,siglip_text,siglip
+# blip2              QFormerLayer                       encoder               2     52/52            0  blip2
+# video_prism        VideoPrismEncoderBlock             encoder              11    176/176           0  video_prism,video_prism_text
+# parseq             PARSeqDecoderBlock                 decoder               2     56/56            0  parseq
+# swin_transformer   SwinTransformerBlock               encoder               4     52/52            0  swin_transformer
+# mit                HierarchicalTransformerEncoder     encoder               8    144/176          32  mit,segformer
+# sam                TwoWayMultiHeadAttention           decoder               2     64/72            8  sam
+# sam3               SAM3ViTLayer                       encoder               2     32/36            4  sam3
+# sam3               CLIPEncoderLayer                   encoder               2     32/32            0  sam3
+# sam3               SAM3GeometryEncoderLayer           encoder               2     52/52            0  sam3
+# sam3               SAM3DetrEncoderLayer               encoder               2     52/52            0  sam3
+# sam3               SAM3DetrDecoderLayer               decoder               2     72/72            0  sam3
+# d_fine             DFineEncoderLayer                  encoder               1     16/16            0  d_fine
+# d_fine             DFineDecoderLayer                  decoder               2     36/50           14  d_fine
+# stable_diffusion_3 MMDiTBlock                         encoder               6     92/116          24  mmdit,mmdit_qk_norm_dual,stable_diffusion_3
+# flux               DoubleStreamBlock                  encoder               2     40/64           24  flux
+# flux               SingleStreamBlock                  encoder               2     16/20            4  flux
+#
+# SUMMARY (non-block entries: embeddings, positions, norms, heads) (named/own: weights named by a path / weights of the class
+#   itself, nested registered classes excluded)
+# family             class                               found  named/own  built in
+# llama              LlamaLayerNorm                         15   15/15     llama,llama_untied,llama3
+# mistral            MistralLayerNormalization               5    5/5      mistral
+# mixtral            MixtralLayerNormalization               5    5/5      mixtral
+# gemma              RMSNormalization                       41   41/41     gemma,gemma2,pali_gemma,t5gemma
+# gemma3             RMSNormalization                       53   53/53     gemma3,gemma3_vision,t5gemma2
+# gemma3             Gemma3VisionEmbedding                   1    3/3      gemma3_vision
+# gemma3             Gemma3VisionEncoderBlock                1    2/2      gemma3_vision
+# pali_gemma         PaliGemmaVitEmbeddings                  1    3/3      pali_gemma
+# pali_gemma         PaliGemmaVitEncoder                     1    2/2      pali_gemma
+# gemma3n            Gemma3nRMSNorm                         68   62/62     gemma3n,gemma3n_multimodal
+# gemma3n            Gemma3nAudioCumulativeGroupNorm         2    2/2      gemma3n_multimodal
+# mobilenetv5        RmsNorm2d                              24   24/24     gemma3n_multimodal,mobilenetv5,mobilenetv5_mqa
+# gemma4             RMSNormalization                       73   73/73     gemma4,gemma4_moe,gemma4_vision,gemma4_audio
+# gemma4             Gemma4FrozenNorm                       18   18/18     gemma4_audio
+# gemma4             Gemma4VisionPatchEmbedder               1    2/2      gemma4_vision
+# qwen               QwenLayerNorm                           7    7/7      qwen,qwen_moe,qwen_moe_dense
+# qwen3              Qwen3LayerNorm                          9    9/9      qwen3
+# qwen_moe           QwenMoeLayerNorm                        8    8/8      qwen_moe,qwen_moe_dense
+# qwen3_moe          Qwen3MoeLayerNorm                       9    9/9      qwen3_moe
+# qwen3_5            Qwen3_5LayerNorm                       21   21/21     qwen3_5,qwen3_5_moe,qwen3_5_vision
+# qwen3_5            Qwen3_5RMSNormGated                     3    3/3      qwen3_5,qwen3_5_moe,qwen3_5_vision
+# qwen3_5            Qwen3_5VisionPatchEmbed                 1    2/2      qwen3_5_vision
+# qwen3_5            Qwen3_5VisionEncoder                    1    1/7      qwen3_5_vision
+# phi3               Phi3LayerNorm                           5    5/5      phi3
+# gpt_oss            GptOssLayerNormalization                5    5/5      gpt_oss
+# deberta_v3         RelativeEmbedding                       1    3/3      deberta_v3
+# roformer_v2        RoformerNorm                            5    5/5      roformer_v2
+# xlnet              XLNetAttentionMaskLayer                 1    1/1      xlnet
+# t5                 T5LayerNorm                            24   24/24     t5,t5_untied
+# edrec              EdRecRMSNormalization                  10   10/10     edrec
+# vit                ViTPatchingAndEmbedding                 3   11/11     vit,blip2,parseq
+# vit                ViTEncoder                              3    6/6      vit,blip2,parseq
+# deit               DeiTEmbeddings                          1    5/5      deit
+# deit               DeiTEncoder                             1    2/2      deit
+# dinov2             DINOV2Embedding                         3   19/19     dinov2,dinov2_swiglu,depth_anything
+# dinov3             DINOV3Embedding                         2   10/10     dinov3,dinov3_gated
+# vit_det            ViTDetPatchingAndEmbedding              2    4/4      vit_det,sam
+# vit_det            AddPositionalEmbedding                  2    2/2      vit_det,sam
+# clip               CLIPVisionEmbedding                     2    6/8      clip_vision,clip
+# metaclip_2         MetaCLIP2VisionEmbedding                2    6/6      metaclip_2_vision,metaclip_2
+# siglip             SigLIPVisionEmbedding                   2    6/8      siglip_vision,siglip
+# siglip             SigLIPTextEmbedding                     2    4/6      siglip_text,siglip
+# siglip             SigLIPMultiHeadAttentionPooling         2   30/30     siglip_vision,siglip
+# blip2              BLIP2QueryTokens                        1    1/1      blip2
+# blip2              BLIP2OPTEmbeddings                      1    2/2      blip2
+# video_prism        VideoPrismEncoder                       6   10/10     video_prism,video_prism_text
+# video_prism        VideoPrismPatchingAndEmbedding          2    6/6      video_prism,video_prism_text
+# video_prism        VideoPrismTemporalEmbedding             2    2/2      video_prism,video_prism_text
+# video_prism        VideoPrismClassToken                    1    1/1      video_prism_text
+# video_prism        VideoPrismAttenTokenPoolingLayer        1   11/11     video_prism_text
+# parseq             PARSeqDecoder                           1    3/4      parseq
+# swin_transformer   PatchEmbedding                          1    4/4      swin_transformer
+# mit                OverlappingPatchingAndEmbedding         4   16/16     mit,segformer
+# sam                TwoWayTransformer                       1   10/10     sam
+# sam3               SAM3Embedding                           1    3/3      sam3
+# sam3               SAM3MaskDecoder                         1   10/28     sam3
+# stable_diffusion_3 PatchEmbedding                          3    6/6      mmdit,mmdit_qk_norm_dual,stable_diffusion_3
+# layers             RMSNormalization                       12   12/12     flux
