@@ -23,6 +23,7 @@ a NaN weight restores every weight bitwise).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import keras
@@ -65,38 +66,23 @@ class LearnedScalesReport(InitReport):
 
 
 def labelled_batch(data, *, name="data"):
-    """``(x, y)`` as host arrays from an ``(x, y[, w])`` tuple or an iterable of them.
+    """The first ``(x, y)`` batch of `data`, as host arrays (see :class:`_Stream`)."""
+    return _Stream(data, name=name).first_host
+
+
+def _labelled(batch, name):
+    """``(x, y)`` host arrays from one ``(x, y[, w])`` batch, validated.
 
     `x` goes through :func:`keras_inits._model.first_batch` (any input
     structure; empty, NaN/inf or constant batches rejected); `y` must have as
     many rows as `x` and be finite.
     """
-    if isinstance(data, tuple) and len(data) in (2, 3):
-        x, y = data[0], data[1]
-    elif isinstance(data, (tuple, dict, np.ndarray, str, bytes)) or ops.is_tensor(data):
-        raise TypeError(
-            f"Argument `{name}` must be an (x, y) tuple or an iterable of (x, y) "
-            f"batches: metainit and gradinit need labels. Received: {name} of type "
-            f"{type(data).__name__}"
-        )
-    elif hasattr(data, "__iter__"):
-        try:
-            batch = next(iter(data))
-        except StopIteration:
-            raise ValueError(f"Argument `{name}` yielded no batch (it is empty).") from None
-        return labelled_batch(batch, name=name)
-    else:
-        raise TypeError(
-            f"Argument `{name}` must be an (x, y) tuple or an iterable of (x, y) "
-            f"batches. Received: {name} of type {type(data).__name__}"
-        )
-    x = keras.tree.map_structure(_host, first_batch(x, name=f"{name}[0]"))
+    x, y = batch[0], batch[1]
+    x = keras.tree.map_structure(_host, first_batch(x, name=name))
     y = _host(y)
     rows = len(keras.tree.flatten(x)[0])
     if y.ndim == 0 or len(y) != rows:
-        raise ValueError(
-            f"Argument `{name}` has {rows} input rows but labels of shape {y.shape}."
-        )
+        raise ValueError(f"Argument `{name}` has {rows} input rows but labels of shape {y.shape}.")
     if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
         raise ValueError(f"Argument `{name}` has NaN or inf labels.")
     return x, y
@@ -106,25 +92,136 @@ def _host(value):
     return np.asarray(ops.convert_to_numpy(value))
 
 
-class _Batches:
-    """Rows of the labelled pool, drawn per step with a seeded generator."""
+def _tensors(x, y, index=None):
+    def pick(a):
+        return ops.convert_to_tensor(a if index is None else a[index])
 
-    def __init__(self, x, y, seed):
-        self.x, self.y, self.rows = x, y, len(y)
+    return keras.tree.map_structure(pick, x), pick(y)
+
+
+def _is_batch(value):
+    return isinstance(value, (tuple, list)) and len(value) in (2, 3)
+
+
+def _iterable_of_batches(data):
+    if isinstance(data, (dict, np.ndarray, str, bytes)) or ops.is_tensor(data):
+        return False
+    if isinstance(data, list):  # a list of arrays is a multi-input x without labels
+        return all(_is_batch(b) for b in data)
+    return hasattr(data, "__iter__")
+
+
+class _Stream:
+    """The batches of `data`, one (or two disjoint ones) per step, as ``fit`` draws them.
+
+    - ``(x, y[, w])`` arrays: a pool of rows. Each step takes `count` disjoint
+      batches of `batch_size` rows from a seeded permutation of the rows that
+      is renewed every epoch (when fewer rows are left than a step needs).
+      ``batch_size=None``: every row at every step if ``count == 1``, else
+      ``rows // count`` rows per batch.
+    - An iterable of ``(x, y[, w])`` batches (a ``tf.data.Dataset``, a list, a
+      generator, a torch ``DataLoader``): the next batch at each step, the
+      first step getting the first batch; it is iterated again when it runs
+      out (a one-shot iterator cycles through the batches it gave). With
+      ``count == 2`` each batch is split into its first and second half.
+      `batch_size` must be None.
+
+    ``first`` is the first batch (of arrays: their first ``count *
+    batch_size`` rows, or all of them), at which the before/after quantities
+    are measured; ``split(first)`` its two halves. Sample weights (a third
+    entry) are not used.
+    """
+
+    def __init__(self, data, *, batch_size=None, count=1, seed=None, name="data"):
+        self.name, self.count = name, count
         self.rng = np.random.default_rng(seed)
+        self.pool = isinstance(data, tuple)
+        if self.pool:
+            if not _is_batch(data):
+                raise TypeError(
+                    f"Argument `{name}` must be an (x, y) tuple or an iterable of (x, y) "
+                    f"batches. Received: a tuple of length {len(data)}"
+                )
+            self.first_host = _labelled(data, name)
+            self.rows = len(self.first_host[1])
+            self.size = _check_batch_size(batch_size, self.rows, count)
+            if self.size is None and count > 1:
+                self.size = self.rows // count
+            self.queue = np.zeros(0, dtype="int64")
+            # The first batch in order: bounded cost, and the shape of every step's.
+            head = None if self.size is None else np.arange(self.size * count)
+        elif _iterable_of_batches(data):
+            if batch_size is not None:
+                raise ValueError(
+                    f"Argument `batch_size` must be None when `{name}` is an iterable of "
+                    f"batches (its batches are used as they come). Received: batch_size={batch_size!r}"
+                )
+            self.iterator = iter(data)
+            # A re-iterable (Dataset, list, DataLoader) starts over when it runs out;
+            # a one-shot iterator then cycles through the batches it gave.
+            self.source = None if self.iterator is data else data
+            self.seen = [] if self.source is None else None
+            self.first_host = self._pull()
+            self.pending = [self.first_host]
+            head = None
+        else:
+            raise TypeError(
+                f"Argument `{name}` must be an (x, y) tuple or an iterable of (x, y) "
+                f"batches: metainit and gradinit need labels. Received: {name} of type "
+                f"{type(data).__name__}"
+            )
+        self.first = _tensors(*self.first_host, head)
 
-    def take(self, index=None):
-        def pick(a):
-            return ops.convert_to_tensor(a if index is None else a[index])
+    def _pull(self):
+        try:
+            batch = next(self.iterator)
+        except StopIteration:
+            if self.source is not None:
+                self.iterator = iter(self.source)
+            elif self.seen:
+                self.iterator, self.seen = itertools.cycle(self.seen), None
+            try:
+                batch = next(self.iterator)
+            except StopIteration:
+                raise ValueError(f"Argument `{self.name}` yielded no batch (it is empty).") from None
+        if not _is_batch(batch):
+            raise TypeError(
+                f"Argument `{self.name}` must yield (x, y) batches. Received: a batch of "
+                f"type {type(batch).__name__}"
+            )
+        if self.seen is not None:
+            self.seen.append(batch)
+        return _labelled(batch, self.name)
 
-        return keras.tree.map_structure(pick, self.x), pick(self.y)
+    def split(self, batch):
+        """The first and second half of the rows of `batch` (tensors)."""
+        x, y = batch
+        half = int(ops.shape(y)[0]) // 2
+        if half < 1:
+            raise ValueError(
+                f"Argument `{self.name}` has a batch of {int(ops.shape(y)[0])} row(s): gradinit "
+                "splits each batch into two disjoint halves, so it needs at least 2 rows."
+            )
 
-    def draw(self, size, count):
-        """`count` disjoint random batches of `size` rows (``size=None``: all rows)."""
-        if size is None:
-            return [self.take()] * count
-        order = self.rng.permutation(self.rows)
-        return [self.take(np.sort(order[k * size:(k + 1) * size])) for k in range(count)]
+        def rows(lo, hi):
+            return keras.tree.map_structure(lambda a: a[lo:hi], x), y[lo:hi]
+
+        return [rows(0, half), rows(half, 2 * half)]
+
+    def draw(self):
+        """The `count` disjoint batches of the next step."""
+        if not self.pool:
+            host = self.pending.pop() if self.pending else self._pull()
+            batch = _tensors(*host)
+            return [batch] if self.count == 1 else self.split(batch)
+        if self.size is None:
+            return [self.first]  # every row, count == 1
+        need = self.size * self.count
+        if len(self.queue) < need:
+            self.queue = self.rng.permutation(self.rows)
+        take, self.queue = self.queue[:need], self.queue[need:]
+        return [_tensors(*self.first_host, np.sort(take[k * self.size:(k + 1) * self.size]))
+                for k in range(self.count)]
 
 
 def _check_batch_size(batch_size, rows, count):
@@ -370,13 +467,16 @@ def gradient_quotient(model, data, loss, *, eps: float = 1e-5) -> float:
     """
     ad = _autodiff()
     eps = check_number("eps", eps, positive=True)
-    x, y = labelled_batch(data)
-    ensure_built(model, x)
+    xt, yt = _Stream(data).first
+    ensure_built(model, xt)
     weights = _Weights(model, _loss_fn(loss), lambda v: True)
-    xt, yt = _Batches(x, y, None).take()
-    floats = [weights.params[i] for i in weights.floats]
-    f = weights.loss_of_floats(weights.params, weights.frozen, xt, yt)
-    return float(_host(_quotient(*ad.grad_and_hvp(f, floats), eps)))
+
+    def gq(params, frozen, xb, yb):
+        floats = [params[i] for i in weights.floats]
+        f = weights.loss_of_floats(params, frozen, xb, yb)
+        return _quotient(*ad.grad_and_hvp(f, floats), eps)
+
+    return float(_host(ad.compile(gq)(weights.params, weights.frozen, xt, yt)))
 
 
 def metainit(
@@ -412,8 +512,12 @@ def metainit(
 
     Args:
         model: a Keras model (built here from the batch if needed).
-        data: an ``(x, y)`` tuple or an iterable of ``(x, y)`` batches (its
-            first batch is used).
+        data: an ``(x, y)`` tuple of arrays (a pool of rows, `batch_size`
+            of them drawn per step) or an iterable of ``(x, y)`` batches (a
+            ``tf.data.Dataset``, a list, a generator: the next batch at each
+            step, starting over when it runs out, as ``fit`` would). The
+            before/after GQ is measured on the first batch (of a tuple: its
+            first `batch_size` rows, or all of them).
         loss: a loss name, a ``keras.losses.Loss`` or a callable ``(y, pred)``
             (reduced by its mean).
         steps: signSGD steps (the paper: 200 to 1000).
@@ -421,9 +525,10 @@ def metainit(
         momentum: the paper: 0.9.
         eps: GQ's guard where g is zero (the paper: 1e-5).
         min_scale: lower bound of ``||W|| / ||W0||``.
-        batch_size: rows per step, drawn at random from the data at each step
-            (the paper draws a fresh batch per step); None uses every row at
-            every step, which makes the run deterministic.
+        batch_size: with an ``(x, y)`` tuple, rows per step, drawn from a
+            seeded permutation renewed every epoch (the paper draws a fresh
+            batch per step); None uses every row at every step, which makes
+            the run deterministic. Must be None for an iterable `data`.
         seed: the draws of those rows.
         verbose: 0 silent, 1 a Keras progress bar with GQ.
 
@@ -453,10 +558,9 @@ def metainit(
     momentum = check_number("momentum", momentum, non_negative=True, upper=1.0)
     eps = check_number("eps", eps, positive=True)
     min_scale = check_number("min_scale", min_scale, positive=True, upper=1.0)
-    x, y = labelled_batch(data)
-    batch_size = _check_batch_size(batch_size, len(y), 1)
-    batches = _Batches(x, y, _check_seed(seed))
-    ensure_built(model, batches.take()[0])
+    batches = _Stream(data, batch_size=batch_size, count=1, seed=_check_seed(seed))
+    first = batches.first
+    ensure_built(model, first[0])
     weights = _Weights(model, _loss_fn(loss), lambda v: len(v.shape) >= 2)
     report = LearnedScalesReport("metainit")
     for i in list(weights.index):
@@ -488,12 +592,11 @@ def metainit(
         return float(_host(gq)), _host(ds)
 
     with atomic_weights(model):
-        first = batches.take()
         _finite(weights.mean_loss(weights.params, weights.frozen, *first),
                 "The loss at the model's current weights on the given batch (check the labels and the loss)")
         before = _finite(evaluate(*first)[0], "metainit: the gradient quotient at the current weights")
         for step in range(steps):
-            gq, ds = evaluate(*batches.draw(batch_size, 1)[0])
+            gq, ds = evaluate(*batches.draw()[0])
             _finite(gq, f"metainit: the gradient quotient at step {step}")
             if not np.all(np.isfinite(ds)):
                 raise ValueError(f"metainit: the gradient of GQ is not finite at step {step}; "
@@ -523,6 +626,12 @@ def _apply(weights, scales, report, steps):
                    scale=scale, iterations=steps)
 
 
+def _is_bias(variable):
+    """Biases and norm betas: GradInit's reference lets their scale reach 0."""
+    name = variable.name.rsplit("/", 1)[-1]
+    return "bias" in name or name == "beta"
+
+
 # ---------------------------------------------------------------- GradInit
 
 
@@ -545,17 +654,23 @@ def gradinit(
     step most reduces the loss, under a gradient-norm bound.
 
     Every trainable tensor (kernels, biases, norm gammas; all-zero ones
-    cannot be scaled and are skipped) becomes ``alpha * W0``. Each step draws
-    two disjoint batches S and S~ and, with ``g = grad L(S; alpha * W0)``:
+    cannot be scaled and are skipped) becomes ``alpha * W0``. Each step
+    takes two disjoint batches S and S~ and, with
+    ``g = grad L(S; alpha * W0)``:
 
-    - if ``||g||_p > gamma``: a step on alpha that lowers ``||g||_p``;
+    - if ``||g||_p > gamma``: a step on alpha that lowers ``||g||_p`` (a
+      gradient of a gradient: double backprop);
     - else a step that lowers ``L(S~; alpha * W0 - eta * A[g]) / eta``,
 
     where ``A[g] = g / ||g||_2`` and p = 2 for ``optimizer="sgd"`` (the
     authors' normalized-gradient setting), ``A[g] = sign(g)`` and p = 1 for
-    ``"adam"`` (Adam's first step). The scales follow Adam (learning rate
-    `lr`, betas 0.9/0.999, separate moments for the two kinds of step, each
-    scale gradient clipped to [-1, 1]) and ``alpha >= min_scale``.
+    ``"adam"`` (Adam's first step). As in the authors' code, the simulated
+    step ``A[g]`` is held constant when differentiating the objective (for
+    ``sign`` its derivative is 0 anyway). The scales follow Adam (learning
+    rate `lr`, betas 0.9/0.999, separate moments for the two kinds of step,
+    each scale's gradient clipped to [-1, 1]); ``alpha >= min_scale`` for
+    every tensor but biases and norm betas, whose floor is 0 (as in the
+    authors' code).
 
     Defaults are the paper's CIFAR-10 settings without normalization layers:
     eta 0.1, gamma 1 (sgd), min scale 0.01, scale lr 1e-2 (VGG-19 without BN),
@@ -565,24 +680,27 @@ def gradinit(
     set (390 steps on CIFAR-10); `steps` defaults to 200.
 
     Args:
-        model, data, loss: as in :func:`metainit`.
+        model, loss: as in :func:`metainit`.
+        data: as in :func:`metainit`; an iterable's batches are each split
+            into S (first half) and S~ (second half).
         steps: scale updates.
         lr: Adam learning rate of the scales.
         optimizer: the training optimizer whose first step is simulated,
             ``"sgd"`` or ``"adam"``.
         eta: the simulated step size (None: 0.1 for sgd, 1e-3 for adam).
         gamma: the gradient-norm bound (None: 1.0 for sgd, none for adam).
-        min_scale: lower bound of every scale (the paper: 0.01).
-        batch_size: rows of each of the two batches drawn per step (None:
-            half the rows given each).
+        min_scale: lower bound of every scale but the biases' (the paper: 0.01).
+        batch_size: with an ``(x, y)`` tuple, rows of each of S and S~
+            (None: half the rows given each); None for an iterable.
         seed: the draws of those batches.
         verbose: 0 silent, 1 a Keras progress bar.
 
     Returns:
         A :class:`LearnedScalesReport`: one row per scaled tensor (norm
         before/after, scale); ``summary`` and ``notes`` hold the gradient
-        norm on the first half of the data and the loss after one simulated
-        step on the second half, before and after; ``history`` both per step.
+        norm on S and the loss after one simulated step on S~ of the first
+        batch (of a tuple: its first ``2 * batch_size`` rows), before and after;
+        ``history`` both per step (``objective`` is None on constrained steps).
 
     Raises:
         NotImplementedError, ValueError: as :func:`metainit`.
@@ -590,7 +708,7 @@ def gradinit(
     Reference:
         Zhu, Ni, Xu, Kong, Huang & Goldstein 2021, "GradInit: learning to
         initialize neural networks for stable and efficient training"
-        (NeurIPS), Algorithm 1.
+        (NeurIPS), Algorithm 1; github.com/zhuchen03/gradinit.
     """
     ad = _autodiff()
     steps = _check_steps(steps)
@@ -603,12 +721,14 @@ def gradinit(
     elif gamma != math.inf:
         gamma = check_number("gamma", gamma, positive=True)
     min_scale = check_number("min_scale", min_scale, positive=True, upper=1.0)
-    x, y = labelled_batch(data)
-    if len(y) < 2:
-        raise ValueError(f"gradinit needs at least 2 rows (two disjoint batches). Received: {len(y)}")
-    batch_size = _check_batch_size(batch_size, len(y), 2) or len(y) // 2
-    batches = _Batches(x, y, _check_seed(seed))
-    ensure_built(model, batches.take()[0])
+    batches = _Stream(data, batch_size=batch_size, count=2, seed=_check_seed(seed))
+    if batches.pool and batches.rows < 2:
+        raise ValueError(
+            f"Argument `data` must have at least 2 rows (gradinit draws two disjoint "
+            f"batches). Received: {batches.rows} row(s)"
+        )
+    first, second = batches.split(batches.first)
+    ensure_built(model, first[0])
     weights = _Weights(model, _loss_fn(loss), lambda v: True)
     report = LearnedScalesReport("gradinit")
     for i in list(weights.index):
@@ -617,6 +737,7 @@ def gradinit(
             report.skip(weights.variables[i].path, "all zero: a scale cannot change it")
     if not weights.index:
         raise ValueError(f"Model {model.name!r} has no nonzero trainable tensor to scale.")
+    floors = np.array([0.0 if _is_bias(weights.variables[i]) else min_scale for i in weights.index])
 
     def grads(s, params, frozen, xb, yb):
         values = weights.scaled(s, params)
@@ -629,49 +750,42 @@ def gradinit(
             return sum(ops.sum(ops.abs(gi)) for gi in g)
         return ops.sqrt(sum(ops.sum(gi * gi) for gi in g))
 
-    def grad_norm(s, params, frozen, xb, yb):
-        return norm_of(grads(s, params, frozen, xb, yb)[2])
-
-    def constraint_step(s, params, frozen, xb, yb):
+    def constraint_step(s, params, frozen, xa, ya):
         def objective(s):
-            return grad_norm(s, params, frozen, xb, yb), ()
+            return norm_of(grads(s, params, frozen, xa, ya)[2]), ()
 
         value, _, ds = ad.value_and_grad(objective, s)
         return value, ds
-
-    def one_step_loss(s, params, frozen, xa, ya, xb, yb):
-        values, floats, g = grads(s, params, frozen, xa, ya)
-        if adam:
-            moved = [w - eta * ops.sign(gi) for w, gi in zip(floats, g)]
-        else:
-            norm = ops.sqrt(sum(ops.sum(gi * gi) for gi in g)) + 1e-12
-            moved = [w - eta * gi / norm for w, gi in zip(floats, g)]
-        return weights.loss_of_floats(values, frozen, xb, yb)(moved)
 
     def objective_step(s, params, frozen, xa, ya, xb, yb):
+        """``(L(S~; moved) / eta, ||g||_p, d/ds)``: the norm comes free as aux."""
+
         def objective(s):
-            return one_step_loss(s, params, frozen, xa, ya, xb, yb) / eta, ()
+            values, floats, g = grads(s, params, frozen, xa, ya)
+            if adam:
+                direction = [ops.sign(gi) for gi in g]
+            else:
+                norm = ops.sqrt(sum(ops.sum(gi * gi) for gi in g)) + 1e-12
+                direction = [gi / norm for gi in g]
+            moved = [w - eta * ops.stop_gradient(d) for w, d in zip(floats, direction)]
+            value = weights.loss_of_floats(values, frozen, xb, yb)(moved) / eta
+            return value, ops.stop_gradient(norm_of(g))
 
-        value, _, ds = ad.value_and_grad(objective, s)
-        return value, ds
+        return ad.value_and_grad(objective, s)
 
-    norm_fn = ad.compile(grad_norm)
-    constraint_fn = ad.compile(constraint_step)
     objective_fn = ad.compile(objective_step)
-    loss_fn = ad.compile(one_step_loss)
+    constraint_fn = ad.compile(constraint_step)  # traced on its first use only
     state = (weights.params, weights.frozen)
     scales = np.ones(len(weights.index), dtype="float32")
     adam_state = {True: [np.zeros(len(scales)), np.zeros(len(scales)), 0],
                   False: [np.zeros(len(scales)), np.zeros(len(scales)), 0]}
     history = {"grad_norm": [], "objective": []}
     progbar = keras.utils.Progbar(steps, stateful_metrics=["grad_norm"]) if verbose else None
-    half = len(y) // 2
-    first, second = batches.take(np.arange(half)), batches.take(np.arange(half, 2 * half))
 
     def measure():
-        s = ops.convert_to_tensor(scales)
-        return (float(_host(norm_fn(s, *state, *first))),
-                float(_host(loss_fn(s, *state, *first, *second))))
+        """(||g||_p on the first half, loss after the simulated step on the second)."""
+        value, norm, _ = objective_fn(ops.convert_to_tensor(scales), *state, *first, *second)
+        return float(_host(norm)), float(_host(value)) * eta
 
     with atomic_weights(model):
         _finite(weights.mean_loss(weights.params, weights.frozen, *first),
@@ -679,29 +793,30 @@ def gradinit(
         norm_before, loss_before = measure()
         constrained_steps = 0
         for step in range(steps):
-            (xa, ya), (xb, yb) = batches.draw(batch_size, 2)
+            (xa, ya), (xb, yb) = batches.draw()
             s = ops.convert_to_tensor(scales)
-            norm = _finite(_host(norm_fn(s, *state, xa, ya)), f"gradinit: the gradient norm at step {step}")
+            value, norm, ds = objective_fn(s, *state, xa, ya, xb, yb)
+            norm = _finite(_host(norm), f"gradinit: the gradient norm at step {step}")
             constrained = norm > gamma
             if constrained:
                 value, ds = constraint_fn(s, *state, xa, ya)
                 constrained_steps += 1
-            else:
-                value, ds = objective_fn(s, *state, xa, ya, xb, yb)
-            _finite(_host(value), f"gradinit: the objective at step {step}")
-            ds = np.clip(_host(ds).astype("float64"), -_GRAD_CLIP, _GRAD_CLIP)
+            value = _finite(_host(value), f"gradinit: the {'gradient norm' if constrained else 'objective'} "
+                            f"at step {step}")
+            ds = _host(ds).astype("float64")
             if not np.all(np.isfinite(ds)):
                 raise ValueError(f"gradinit: the gradient of the scales is not finite at step {step}; "
                                  "every weight was restored.")
+            ds = np.clip(ds, -_GRAD_CLIP, _GRAD_CLIP)
             m, v, t = adam_state[constrained]
             t += 1
             m = _BETA1 * m + (1 - _BETA1) * ds
             v = _BETA2 * v + (1 - _BETA2) * ds * ds
             adam_state[constrained] = [m, v, t]
             update = lr / (1 - _BETA1**t) * m / (np.sqrt(v / (1 - _BETA2**t)) + _ADAM_EPS)
-            scales = np.maximum(scales - update, min_scale).astype("float32")
+            scales = np.maximum(scales - update, floors).astype("float32")
             history["grad_norm"].append(norm)
-            history["objective"].append(None if constrained else float(_host(value)))
+            history["objective"].append(None if constrained else value)
             if progbar is not None:
                 progbar.update(step + 1, [("grad_norm", norm)])
         norm_after, loss_after = measure()
