@@ -14,7 +14,6 @@ import math
 import pathlib
 import warnings
 
-import keras
 import numpy as np
 import pytest
 

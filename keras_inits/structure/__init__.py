@@ -10,6 +10,12 @@ Keras' private graph API); roles of whole models in
 :func:`keras_inits.transformer.detect_roles`.
 """
 
-from keras_inits.structure.roles import ROLES, Adapter, adapter_for, register_roles, resolve
+from keras_inits.structure.roles import (
+    ROLES,
+    Adapter,
+    adapter_for,
+    register_roles,
+    resolve,
+)
 
 __all__ = ["ROLES", "Adapter", "adapter_for", "register_roles", "resolve"]

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 import keras_inits as ki
-from tests.helpers import assert_config_roundtrip, assert_moments, float_dtypes, to_numpy
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_moments,
+    float_dtypes,
+    to_numpy,
+)
 
 # --- PriorBias -------------------------------------------------------------
 

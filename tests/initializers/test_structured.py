@@ -10,7 +10,12 @@ import pytest
 from scipy.linalg import hadamard
 
 import keras_inits as ki
-from tests.helpers import assert_config_roundtrip, assert_moments, float_dtypes, to_numpy
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_moments,
+    float_dtypes,
+    to_numpy,
+)
 
 RNG = np.random.default_rng(0)
 
