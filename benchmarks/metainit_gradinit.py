@@ -28,8 +28,8 @@ def main(argv=None):
     print(f"backend {keras.backend.backend()}, {depth}-layer relu MLP width 32, {epochs} epochs")
     for name, step in [
         ("keras default", None),
-        (f"metainit ({steps} steps)", lambda m: ki.metainit(m, batch, loss, steps=steps)),
-        (f"gradinit ({steps} steps)", lambda m: ki.gradinit(m, batch, loss, steps=steps)),
+        (f"metainit ({steps} steps)", lambda m: ki.metainit(m, batch, loss, steps=steps, seed=0)),
+        (f"gradinit ({steps} steps)", lambda m: ki.gradinit(m, batch, loss, steps=steps, seed=0)),
     ]:
         keras.utils.set_random_seed(0)
         model = plain_mlp(depth, width=32)

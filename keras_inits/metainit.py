@@ -828,6 +828,6 @@ def gradinit(
     report.notes.append(
         f"gradient norm (L{p}) before {norm_before:.4g}, after {norm_after:.4g}; loss after one "
         f"{optimizer} step of {eta:g} before {loss_before:.4g}, after {loss_after:.4g} "
-        f"({steps} steps, {constrained_steps} under the bound gamma={gamma:g})"
+        f"({steps} steps, {constrained_steps} of them on the gradient norm, above gamma={gamma:g})"
     )
     return report
