@@ -503,7 +503,7 @@ def _centre_through_norm(layer, mean, users) -> str:
     moving statistics); return the report note saying what was done or why not."""
     after = users.get(id(layer), [])
     if len(after) != 1 or not isinstance(after[0], keras.layers.BatchNormalization):
-        found = ", ".join(type(x).__name__ for x in after) or "no layer"
+        found = ", ".join(type(x).__name__ for x in after) or "the model's output"
         return f"no bias and its output goes to {found}, not to one BatchNormalization: mean not centred"
     norm = after[0]
     axis = norm.axis if isinstance(norm.axis, int) else None

@@ -24,12 +24,14 @@ def test_every_unit_mean_zero_var_one():
 def test_conv_units_and_unsupported_listed():
     inp = keras.Input((6, 6, 2))
     h = keras.layers.Conv2D(4, 3, name="conv")(inp)
-    h = keras.layers.DepthwiseConv2D(3, name="dw")(h)
+    # EinsumDense has no per-unit kernel slice (depthwise units are handled:
+    # tests/test_structure.py).
+    h = keras.layers.EinsumDense("abcd,de->abce", (4, 4, 3), name="ein")(h)
     model = keras.Model(inp, h)
     x = np.random.default_rng(2).standard_normal((16, 6, 6, 2)).astype("float32")
     report = ki.data_dependent_init(model, x, verbose=0)
     assert [r.layer for r in report.rows] == ["conv"]
-    assert report.skipped[0][0] == "dw"
+    assert report.skipped[0][0] == "ein" and "per-unit" in report.skipped[0][1]
     sub = keras.Model(inp, model.get_layer("conv").output)
     z = to_numpy(sub(x)).reshape(-1, 4)
     np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-3)
@@ -81,7 +83,9 @@ def test_transposed_and_channels_first_conv_and_no_bias():
     model = keras.Model(inp, h)
     x = np.random.default_rng(3).standard_normal((16, 2, 8, 8)).astype("float32") + 2.0
     report = ki.data_dependent_init(model, x, verbose=0)
-    assert report.rows[1].note == "no bias: mean not centred"
+    assert report.rows[1].note == (
+        "no bias and its output goes to the model's output, not to one "
+        "BatchNormalization: mean not centred")
     mean, var = unit_stats(to_numpy(keras.Model(inp, model.get_layer("cf").output)(x)), 1)
     np.testing.assert_allclose(mean, 0.0, atol=1e-3)
     np.testing.assert_allclose(var, 1.0, atol=1e-3)
