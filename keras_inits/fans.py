@@ -21,27 +21,31 @@ Axes = int | Sequence[int]
 
 
 def check_shape(shape) -> tuple[int, ...]:
-    """Return `shape` as a tuple of non-negative Python ints, or raise."""
+    """Return `shape` as a tuple of non-negative Python ints.
+
+    Raises:
+        ValueError: `shape` is not a sequence of non-negative integers (not
+            iterable, a float, None or bool dimension, a negative one). Every
+            bad shape is a ValueError, whatever is wrong with it, so callers
+            catch one type.
+    """
+    message = (
+        "Argument `shape` must be a tuple of non-negative integers. "
+        f"Received: shape={shape!r}"
+    )
+    if isinstance(shape, (str, bytes)):
+        raise ValueError(message)
     try:
         dims = tuple(shape)
     except TypeError:
-        raise TypeError(
-            "Argument `shape` must be a tuple of non-negative integers. "
-            f"Received: shape={shape!r}"
-        ) from None
+        raise ValueError(message) from None
     out = []
     for d in dims:
         if isinstance(d, bool) or not hasattr(d, "__index__"):
-            raise TypeError(
-                "Argument `shape` must be a tuple of non-negative integers. "
-                f"Received: shape={shape!r}"
-            )
+            raise ValueError(message)
         d = int(d.__index__())
         if d < 0:
-            raise ValueError(
-                "Argument `shape` must be a tuple of non-negative integers. "
-                f"Received: shape={shape!r}"
-            )
+            raise ValueError(message)
         out.append(d)
     return tuple(out)
 

@@ -65,10 +65,17 @@ def test_bad_axes(kwargs, match):
         ki.compute_fans((3, 4, 5), **kwargs)
 
 
-@pytest.mark.parametrize("shape", [(3, -1), (3, 2.5), (None, 3), "ab"])
-def test_bad_shapes(shape):
-    with pytest.raises((TypeError, ValueError), match="shape"):
+BAD_SHAPES = [(3, -1), (3, 2.5), (None, 3), "ab", 5, (3, True), [[3]]]
+
+
+@pytest.mark.parametrize("shape", BAD_SHAPES)
+def test_bad_shapes_are_value_errors(shape):
+    # A bad shape is a ValueError whatever is wrong with it (README: "raises a
+    # ValueError naming the argument for ... impossible shapes").
+    with pytest.raises(ValueError, match="Argument `shape`"):
         ki.compute_fans(shape)
+    with pytest.raises(ValueError, match="Argument `shape`"):
+        ki.einsum_fans("ab,bc->ac", shape)
 
 
 def test_einsum_dense_fans_match_keras_axes():

@@ -19,6 +19,7 @@ from keras import ops, random
 from keras_inits.initializers._base import (
     check_choice,
     check_number,
+    check_shape,
     compute_dtype,
     float_dtype,
     resolve_initializer,
@@ -207,6 +208,9 @@ class Scaled(keras.initializers.VarianceScaling):
 
     def __call__(self, shape, dtype=None):
         dtype = float_dtype(dtype)
+        # Checked here too: a Keras base (Ones, RandomNormal) would raise a
+        # backend-specific TypeError or accept an int as a shape.
+        shape = check_shape(shape)
         values = self.base(shape, dtype=compute_dtype(dtype))
         return ops.cast(values * float(self.factor), dtype)
 

@@ -104,3 +104,31 @@ def test_bad_sparsity_names_the_argument(bad):
 def test_non_float_dtype_is_refused(dtype):
     with pytest.raises(ValueError, match="Argument `dtype` must be a float dtype"):
         ki.KaimingNormal()((8, 8), dtype=dtype)
+
+
+# Every class, and a bad shape of every kind: README promises a ValueError
+# naming `shape` (not a TypeError for a float or None dimension, not a
+# backend error from a wrapped Keras initializer).
+EVERY_CLASS = {
+    "KaimingNormal": lambda: ki.KaimingNormal(seed=0),
+    "KaimingUniform": lambda: ki.KaimingUniform(seed=0),
+    "XavierNormal": lambda: ki.XavierNormal(seed=0),
+    "XavierUniform": lambda: ki.XavierUniform(seed=0),
+    "DeltaOrthogonal": lambda: ki.DeltaOrthogonal(seed=0),
+    "Dirac": lambda: ki.Dirac(),
+    "ZerO": lambda: ki.ZerO(),
+    "Sparse": lambda: ki.Sparse(seed=0),
+    "ICNR": lambda: ki.ICNR(seed=0),
+    "Scaled-keras-base": lambda: ki.Scaled("ones", 2.0),
+    "Scaled": lambda: ki.Scaled(ki.KaimingNormal(seed=0), 2.0),
+    "PriorBias": lambda: ki.PriorBias(0.1),
+    "ChronoBias": lambda: ki.ChronoBias(10, seed=0),
+}
+BAD_SHAPES = [(3, 3, 4, -1), (3, 3, 4, 2.5), (None, 3, 4, 8), "ab", 8, (3, 3, True, 8)]
+
+
+@pytest.mark.parametrize("shape", BAD_SHAPES, ids=repr)
+@pytest.mark.parametrize("name", sorted(EVERY_CLASS))
+def test_bad_shape_is_a_value_error(name, shape):
+    with pytest.raises(ValueError, match="Argument `shape` must be a tuple of non-negative"):
+        EVERY_CLASS[name]()(shape)
