@@ -250,13 +250,19 @@ def layer_fans(layer, variable) -> tuple[int, int]:
     Conventions:
 
     - Grouped convolutions (and depthwise ones, which are grouped with
-      ``g = in``) count one group's connections. ``fan_in`` equals
+      ``g = in``) count the connections of one group. ``fan_in`` equals
       ``torch.nn.init._calculate_fan_in_and_fan_out`` on the torch weight
-      ``(out, in/g, k...)``. torch's ``fan_out`` reads the weight's first
-      axis (``R*out``, every group); here it is ``R*out/g``, what one input
-      unit really reaches, so ``Conv2D(groups=in)`` and ``DepthwiseConv2D``
-      get the same fans. Keras' shape rule counts a depthwise ``fan_in`` ``in``
-      times too large.
+      ``(out, in/g, k...)``; ``fan_out`` does **not** follow torch: torch
+      reads it from the weight's first axis, ``R*out`` over every group,
+      where here it is ``R*out/g``, the outputs one input unit really
+      reaches. Example: a 3x3 ``DepthwiseConv2D`` on 32 channels with
+      ``depth_multiplier=4`` (torch ``Conv2d(32, 128, 3, groups=32)``) gets
+      ``(9, 1152)`` from torch and ``(9, 36)`` here. Why: fan_out is what
+      keeps the backward signal's variance (Glorot's average, Kaiming's
+      ``mode="fan_out"``), and an input channel's gradient sums over its
+      ``R*m`` outputs only; it also gives ``Conv2D(groups=in)`` and
+      ``DepthwiseConv2D`` (the same operation) the same fans. Keras' shape
+      rule counts a depthwise ``fan_in`` ``in`` times too large.
     - Transposed convolutions: Keras stores ``(k..., out, in)`` (torch
       ``(in, out, k...)``); both libraries' shape rules read the wrong axis
       as the input. Here the fans are those of the equivalent stride-1

@@ -125,6 +125,20 @@ def test_torch_rule_matches_torch():
         assert _calculate_fan_in_and_fan_out(conv.weight) == torch_rule(shape)
 
 
+def test_depthwise_fan_in_is_torch_fan_out_is_one_group():
+    """The fans.py docstring's example, against torch itself: a 3x3 depthwise
+    conv on 32 channels with multiplier 4 (torch: Conv2d(32, 128, 3, groups=32)).
+    torch reads fan_out from the weight's first axis, all 128 outputs: 9 * 128
+    = 1152; one input channel really reaches its 4 outputs over the window:
+    9 * 4 = 36. fan_in agrees (9)."""
+    torch = pytest.importorskip("torch")
+    from torch.nn.init import _calculate_fan_in_and_fan_out
+
+    assert _calculate_fan_in_and_fan_out(torch.nn.Conv2d(32, 128, 3, groups=32).weight) == (9, 1152)
+    layer = built(L.DepthwiseConv2D(3, depth_multiplier=4), (None, 8, 8, 32))
+    assert layer_fans(layer, layer.kernel) == (9, 36)
+
+
 @pytest.mark.parametrize(
     "make,gates",
     [
