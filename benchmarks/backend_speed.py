@@ -24,6 +24,7 @@ A step that raises shows its error class and message in its cell.
     python benchmarks/backend_speed.py               # full
     python benchmarks/backend_speed.py --quick       # 1 repetition, smaller models
     python benchmarks/backend_speed.py --backends tensorflow jax --steps reinitialize
+    python benchmarks/backend_speed.py --threads 1   # every backend on one CPU thread
 
 The machine may be shared: only ratios measured in the same run mean much,
 and children run one after another, never side by side.
@@ -135,7 +136,29 @@ def _time(fn, repeats):
     return first, best
 
 
+def _limit_threads(n):
+    """Cap every backend's CPU thread pools at `n` (set before importing them)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(n)
+    os.environ["XLA_FLAGS"] = " ".join(
+        filter(None, [os.environ.get("XLA_FLAGS"), f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'}",
+                      f"intra_op_parallelism_threads={n}"])
+    )
+    backend = os.environ.get("KERAS_BACKEND")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def child(args):
+    if args.threads:
+        _limit_threads(args.threads)
     import keras
 
     results = {"backend": keras.backend.backend(), "cells": {}}
@@ -171,6 +194,8 @@ def run_backend(backend, args):
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--repeats", str(args.repeats)]
     cmd += ["--models", *args.models, "--steps", *args.steps]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
     if args.quick:
         cmd.append("--quick")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -243,6 +268,11 @@ def main(argv=None):
     parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--repeats", type=int, default=None, help="timed runs after the warm-up")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per backend child")
+    parser.add_argument(
+        "--threads", type=int, default=0,
+        help="cap each backend's CPU threads (0: library defaults); on a shared "
+        "machine torch's OpenMP pool can run 10x slower than with 1 thread",
+    )
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--verbose", action="store_true", help="echo the children's stderr")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -258,6 +288,8 @@ def main(argv=None):
         results[backend] = run_backend(backend, args)
         print(f"{backend}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     runs = f"best of {args.repeats}" if args.repeats > 1 else "1 run"
+    if args.threads:
+        runs += f", {args.threads} CPU thread(s) per backend"
     steady, flagged = table(results, "best", f"Steady state ({runs} after one warm-up call), seconds")
     first, flagged_first = table(results, "first", "First call (the warm-up: tracing and compilation included), seconds")
     print(steady)

@@ -31,17 +31,16 @@ import numpy as np
 from keras import ops
 
 from keras_inits import graph
+from keras_inits._host import assign, orthogonal, to_host
 from keras_inits._model import (
     atomic_weights,
     check_model_seed,
     ensure_built,
     first_batch,
-    scalar,
     seed_for,
 )
 from keras_inits.fans import einsum_axes
 from keras_inits.initializers._base import check_number
-from keras_inits.initializers.orthogonal import orthogonal_matrix
 from keras_inits.report import InitReport
 
 _CONV = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
@@ -87,8 +86,9 @@ def orthonormal_kernel(layer, seed=None):
     The kernel is viewed as a (fan_in, fan_out) matrix (conv: ``k... * in``
     rows; transposed conv: its ``in`` axis last; EinsumDense: from its
     equation) and set to one with orthonormal rows or columns (Saxe et al.
-    2014), drawn in float32 and cast. Returns False (and leaves the kernel)
-    for layouts without a matrix view (depthwise kernels, custom layers).
+    2014), drawn in float32 and cast (QR on the host: see keras_inits._host).
+    Returns False (and leaves the kernel) for layouts without a matrix view
+    (depthwise kernels, custom layers).
     """
     kernel = graph.kernel_of(layer)
     axes = _matrix_axes(layer, kernel)
@@ -99,10 +99,8 @@ def orthonormal_kernel(layer, seed=None):
     perm = [*in_axes, *out_axes]
     rows = math.prod(shape[a] for a in in_axes)
     cols = math.prod(shape[a] for a in out_axes)
-    q = orthogonal_matrix(rows, cols, seed)
-    q = ops.reshape(q, [shape[a] for a in perm])
-    q = ops.transpose(q, np.argsort(perm).tolist())
-    kernel.assign(ops.cast(q, kernel.dtype))
+    q = orthogonal(rows, cols, seed).reshape([shape[a] for a in perm])
+    assign(kernel, np.transpose(q, np.argsort(perm)))
     return True
 
 
@@ -115,7 +113,7 @@ def _skip_reason(layer):
     kernel = graph.kernel_of(layer)
     if not isinstance(kernel, keras.Variable) or "float" not in str(kernel.dtype):
         return "kernel is not a float variable (LoRA-enabled or quantized)"
-    if not scalar(ops.any(ops.not_equal(kernel, 0))):
+    if not np.any(to_host(kernel)):
         # Rescaling cannot move a zero kernel, and an orthonormal redraw would
         # undo zero_residual: a branch zeroed on purpose stays zero.
         return "kernel is all zeros (a residual branch zeroed on purpose?): kept zero"
@@ -205,21 +203,23 @@ def _resolve_verbose(verbose):
     return int(verbose)
 
 
-def _single_output(out, label):
+def _single_output(out, label) -> np.ndarray:
+    """A layer's output as a float64 host array (statistics are computed on
+    the host: keras_inits._host says why)."""
     if not (ops.is_tensor(out) or isinstance(out, np.ndarray)):
         raise ValueError(
             f"Layer {label!r} returns {type(out).__name__}, not one tensor: its output "
             "statistics are undefined. Leave it out with `layers=`. Every weight was "
             "restored."
         )
-    return ops.cast(out, "float32")
+    return to_host(out, np.float64)
 
 
-def _units_last(layer, out, label):
-    """`out` as float32 with the layer's channel axis last."""
+def _units_last(layer, out, label) -> np.ndarray:
+    """`out` as a float64 host array with the layer's channel axis last."""
     out = _single_output(out, label)
-    if getattr(layer, "data_format", None) == "channels_first" and len(out.shape) > 2:
-        out = ops.moveaxis(out, 1, -1)
+    if getattr(layer, "data_format", None) == "channels_first" and out.ndim > 2:
+        out = np.moveaxis(out, 1, -1)
     return out
 
 
@@ -227,16 +227,16 @@ def _bias_means(out, bias_shape):
     """Mean of `out` over every axis the bias is broadcast along, in the
     bias' shape (a bias is aligned with the output's trailing axes)."""
     rank = len(bias_shape)
-    mean = ops.mean(out, axis=tuple(range(len(out.shape) - rank)))
+    mean = np.mean(out, axis=tuple(range(out.ndim - rank)))
     broadcast = tuple(i for i, d in enumerate(bias_shape) if d == 1 and mean.shape[i] != 1)
     if broadcast:
-        mean = ops.mean(mean, axis=broadcast, keepdims=True)
+        mean = np.mean(mean, axis=broadcast, keepdims=True)
     return mean
 
 
 def _variance(out, label):
     """Variance of a layer's whole output, checked: finite and positive."""
-    value = scalar(ops.var(_single_output(out, label)))
+    value = float(np.var(_single_output(out, label)))
     if not math.isfinite(value):
         raise ValueError(
             f"Layer {label!r} produced NaN or inf outputs; every weight was restored."
@@ -435,19 +435,19 @@ def lsuv(
                 out = call()
                 if bias is not None:
                     shift = target_mean - _bias_means(_units_last(layer, out, label), bias.shape)
-                    bias.assign(ops.cast(bias + ops.reshape(shift, bias.shape), bias.dtype))
+                    assign(bias, to_host(bias, np.float64) + shift.reshape(bias.shape))
                     out = call()
                 return _variance(out, label)
 
             var = first = measure()
             kernel = graph.kernel_of(layer)
-            start = ops.convert_to_numpy(kernel)
+            start = to_host(kernel, np.float64)
             start_bias = None if bias is None else ops.convert_to_numpy(bias)
             best = (abs(var - target_var), 1.0, start_bias)
             scale, iters = 1.0, 0
             while abs(var - target_var) > tol and iters < max_iters:
                 scale *= math.sqrt(target_var / var)
-                kernel.assign(ops.cast(start * scale, kernel.dtype))
+                assign(kernel, start * scale)
                 iters += 1
                 var = measure()
                 current_bias = None if bias is None else ops.convert_to_numpy(bias)
@@ -455,7 +455,7 @@ def lsuv(
             converged = abs(var - target_var) <= tol
             if not converged and best[1] != scale:
                 scale = best[1]
-                kernel.assign(ops.cast(start * scale, kernel.dtype))
+                assign(kernel, start * scale)
                 if bias is not None:
                     bias.assign(best[2])
                 var = _variance(call(), label)
@@ -512,8 +512,8 @@ def _centre_through_norm(layer, mean, users) -> str:
     unit_axis = 1 if channels_first else rank - 1
     if axis is None or axis % rank != unit_axis or not norm.trainable:
         return f"no bias; {norm.name} normalizes another axis or is frozen: mean not centred"
-    norm.moving_mean.assign(ops.cast(mean, norm.moving_mean.dtype))
-    norm.moving_variance.assign(ops.ones(norm.moving_variance.shape, norm.moving_variance.dtype))
+    assign(norm.moving_mean, mean)
+    assign(norm.moving_variance, np.ones(norm.moving_variance.shape))
     return f"no bias: centred through {norm.name}'s moving mean (moving variance 1)"
 
 
@@ -577,22 +577,22 @@ def data_dependent_init(
         with pre_activation(layer) as fused:
             out = _units_last(layer, call(), label)
             axes = tuple(range(len(out.shape) - 1))
-            mean = ops.mean(out, axis=axes)
-            std = ops.sqrt(ops.var(out, axis=axes))
-            smallest = scalar(ops.min(std))
+            mean = np.mean(out, axis=axes)
+            std = np.sqrt(np.var(out, axis=axes))
+            smallest = float(np.min(std)) if std.size else math.nan
             if not math.isfinite(smallest) or smallest < eps:
                 raise ValueError(
                     f"Layer {label!r} has a unit with std {smallest:.3g} < eps={eps:g} on "
                     "this batch (dead unit or constant data): cannot normalize it. Every "
                     "weight was restored."
                 )
-            before = scalar(ops.var(out))
+            before = float(np.var(out))
             kernel = graph.kernel_of(layer)
             shape = _unit_shape(layer, kernel)
-            kernel.assign(ops.cast(kernel / ops.reshape(std, shape), kernel.dtype))
+            assign(kernel, to_host(kernel, np.float64) / std.reshape(shape))
             note = "pre-activation" if fused else ""
             if getattr(layer, "bias", None) is not None:
-                layer.bias.assign(ops.cast((layer.bias - mean) / std, layer.bias.dtype))
+                assign(layer.bias, (to_host(layer.bias, np.float64) - mean) / std)
             else:
                 note = ", ".join(x for x in (note, _centre_through_norm(layer, mean / std, users))
                                  if x)

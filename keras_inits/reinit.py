@@ -18,6 +18,8 @@ import numpy as np
 from keras import ops
 
 from keras_inits import graph
+from keras_inits._host import draw as _draw
+from keras_inits._host import to_host as _host
 from keras_inits._model import (
     atomic_weights,
     check_model_seed,
@@ -67,60 +69,6 @@ def uses_fans(init) -> bool:
         "untruncated_normal",
         "truncated_normal",
     )
-
-
-# Flat lengths a draw is made in where every new shape costs a compilation
-# (see _fixed_draw_length): tiny variables in one short chunk, the rest in
-# chunks of 2**16 values (at most 64k values drawn and thrown away per variable).
-_DRAW_CHUNKS = (1 << 10, 1 << 16)
-
-
-def _fixed_draw_length(n):
-    """The flat chunk length to draw `n` random values in, or None: draw the shape.
-
-    The one backend-specific decision of this module. JAX runs every eager op,
-    ``jax.random.normal`` included, as an XLA program compiled per input shape
-    (about 0.3-2 s on a CPU for a random draw), so drawing each variable at its
-    own shape costs a compilation per distinct shape: ResNet50's 320 variables
-    took 20-40 s, almost all of it compiling. There every draw is made in
-    chunks of a few fixed lengths, compiled once per process. With JAX's
-    default (partitionable threefry) a draw's first ``n`` values are those of
-    the draw of any longer length, so a variable of at most 2**16 values gets
-    exactly the values the shape-sized draw gives; a larger one is drawn in
-    several chunks, each with its own seed. Other backends (TensorFlow, torch)
-    draw the variable's shape as before: their values are unchanged.
-    """
-    if keras.backend.backend() != "jax":
-        return None
-    return next((c for c in _DRAW_CHUNKS if n <= c), _DRAW_CHUNKS[-1])
-
-
-def _host(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float32)
-
-
-def _draw(fn, shape, seed, **kwargs):
-    """``fn(shape, dtype="float32", seed=seed, **kwargs)`` as a numpy array.
-
-    `fn` is a ``keras.random`` function; see :func:`_fixed_draw_length` for
-    how the draw is split on JAX. Chunk 0 uses `seed`, chunk ``j`` the seed
-    ``variable_seed(seed, f"chunk{j}")`` (``None`` stays ``None``: Keras'
-    global seed generator gives each chunk a fresh seed).
-    """
-    n = math.prod(shape)
-    chunk = _fixed_draw_length(n)
-    if chunk is None or n == 0:
-        return _host(fn(shape, dtype="float32", seed=seed, **kwargs))
-    parts = [  # every chunk dispatched before the first is read back
-        fn((chunk,), dtype="float32", seed=_chunk_seed(seed, j), **kwargs)
-        for j in range(-(-n // chunk))
-    ]
-    flat = np.concatenate([_host(p) for p in parts]) if len(parts) > 1 else _host(parts[0])
-    return flat[:n].reshape(shape)
-
-
-def _chunk_seed(seed, j):
-    return seed if j == 0 or seed is None else variable_seed(seed, f"chunk{j}")
 
 
 def _constant_value(init):

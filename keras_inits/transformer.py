@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from typing import Literal
 
 import keras
@@ -103,10 +104,14 @@ class Role:
 
 
 def _keras_hub_types():
-    """(encoder blocks, decoder blocks, position embeddings) of keras_hub, if importable."""
-    try:
-        import keras_hub
-    except ImportError:
+    """(encoder blocks, decoder blocks, position embeddings) of keras_hub, if imported.
+
+    A model holds keras_hub layers only if keras_hub was imported, so it is
+    never imported here: that import takes seconds and, on JAX or torch,
+    brings in TensorFlow (ResNet50's zero_residual went from 3.4 s to 0.1 s).
+    """
+    keras_hub = sys.modules.get("keras_hub")
+    if keras_hub is None:
         return (), (), ()
     layers = keras_hub.layers
     return (layers.TransformerEncoder,), (layers.TransformerDecoder,), (layers.PositionEmbedding,)

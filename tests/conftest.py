@@ -38,6 +38,7 @@ CORE_FILES = (
     "test_theory.py",
     "test_metainit.py",
     "test_structure.py",
+    "test_host.py",
 )
 
 
