@@ -39,7 +39,7 @@ from keras_inits._model import (
     first_batch,
     seed_for,
 )
-from keras_inits.fans import einsum_axes
+from keras_inits.fans import _EINSUM, einsum_axes
 from keras_inits.initializers._base import check_number
 from keras_inits.report import InitReport
 
@@ -475,9 +475,28 @@ def lsuv(
     return report
 
 
+def _einsum_units(layer):
+    """For an EinsumDense layer: ``(kernel axes, output axes)`` of its output
+    units (the kernel letters that reach the output, in kernel order, and
+    where each sits in the output counted from the end), or None when the
+    output spec has an ellipsis anywhere but in front."""
+    match = _EINSUM.match(layer.equation)
+    if match is None:
+        return None
+    _, kernel, out = match.groups()
+    if "." in out.lstrip("."):
+        return None
+    out = out.lstrip(".")
+    kernel_axes = [i for i, letter in enumerate(kernel) if letter in out]
+    output_axes = [out.index(kernel[i]) - len(out) for i in kernel_axes]
+    return kernel_axes, output_axes
+
+
 def _unit_axis(layer):
     """The kernel axis of the output units, for layers whose units each own
     one kernel slice and one bias entry; None otherwise."""
+    if isinstance(layer, keras.layers.EinsumDense):
+        return "einsum" if _einsum_units(layer) is not None else None
     if isinstance(layer, _TRANSPOSED):
         return -2
     if isinstance(layer, (keras.layers.Dense, *_CONV, *_SEPARABLE)):
@@ -491,11 +510,56 @@ def _unit_shape(layer, kernel) -> list:
     """Broadcast shape of a per-unit vector against `kernel`."""
     shape = [1] * len(kernel.shape)
     axis = _unit_axis(layer)
-    if axis == "depthwise":
+    if axis == "einsum":
+        for i in _einsum_units(layer)[0]:
+            shape[i] = kernel.shape[i]
+    elif axis == "depthwise":
         shape[-2:] = kernel.shape[-2:]
     else:
         shape[axis] = -1
     return shape
+
+
+def _unit_stats(layer, out):
+    """Per-unit ``(mean, std)`` of a layer's output (units last, host float64).
+
+    Dense/conv/depthwise units are the last axis: both are 1-D. EinsumDense
+    units are the output axes its kernel reaches (MultiHeadAttention's query
+    projection: every (head, key_dim) pair): both have the output's rank,
+    with size 1 on every other axis (ready to broadcast against the output
+    and its bias).
+    """
+    if isinstance(layer, keras.layers.EinsumDense):
+        units = {a % out.ndim for a in _einsum_units(layer)[1]}
+        axes = tuple(a for a in range(out.ndim) if a not in units)
+        return (np.mean(out, axis=axes, keepdims=True),
+                np.sqrt(np.var(out, axis=axes, keepdims=True)))
+    axes = tuple(range(out.ndim - 1))
+    return np.mean(out, axis=axes), np.sqrt(np.var(out, axis=axes))
+
+
+def _kernel_order(layer, stat):
+    """A per-unit statistic of `layer` laid out to broadcast against its kernel."""
+    kernel = graph.kernel_of(layer)
+    if not isinstance(layer, keras.layers.EinsumDense):
+        return stat.reshape(_unit_shape(layer, kernel))
+    _, output_axes = _einsum_units(layer)
+    rank = stat.ndim
+    positions = [a % rank for a in output_axes]  # output position of each kernel unit axis
+    stat = np.transpose(stat, [a for a in range(rank) if a not in positions] + positions)
+    return stat.reshape(_unit_shape(layer, kernel))
+
+
+def _bias_aligned(layer, stat, bias):
+    """A per-unit statistic in the bias' shape, or None if the bias does not
+    hold exactly one entry per unit (an EinsumDense bias over other axes)."""
+    if not isinstance(layer, keras.layers.EinsumDense):
+        return stat
+    rank = len(bias.shape)
+    if any(d != 1 for d in stat.shape[: stat.ndim - rank]):
+        return None
+    trailing = stat.reshape(stat.shape[stat.ndim - rank:])
+    return trailing if tuple(trailing.shape) == tuple(bias.shape) else None
 
 
 def _centre_through_norm(layer, mean, users) -> str:
@@ -529,7 +593,7 @@ def data_dependent_init(
     """Per-unit data-dependent initialization (Krähenbühl et al. 2015;
     Salimans & Kingma 2016's weight-norm init).
 
-    For every Dense / Conv* / Conv*Transpose layer in the order the forward
+    For every Dense / Conv* / Conv*Transpose / EinsumDense layer in the order the forward
     pass reaches it, with ``z`` its pre-activation on the batch (calibrated
     earlier layers upstream) and ``m_u``, ``s_u`` the mean and std of unit
     (channel) ``u`` over every other axis: ``kernel[..., u] /= s_u`` and
@@ -546,8 +610,10 @@ def data_dependent_init(
     shifting it would move the training-mode output off zero. Any other
     bias-free layer gets the scale only, and the report says why its mean
     was not centred. DepthwiseConv units are the (channel, multiplier)
-    pairs. EinsumDense layers (attention projections) have no per-unit
-    kernel slice and are listed as skipped.
+    pairs; EinsumDense units are the output axes its kernel reaches (every
+    (head, key_dim) pair of an attention projection), centred through its
+    bias when the bias has one entry per unit. An EinsumDense whose output
+    has an ellipsis other than in front is listed as skipped.
 
     Args:
         model, data, layers, batch_size, verbose: as in :func:`lsuv`.
@@ -576,9 +642,7 @@ def data_dependent_init(
     def step(layer, label, call):
         with pre_activation(layer) as fused:
             out = _units_last(layer, call(), label)
-            axes = tuple(range(len(out.shape) - 1))
-            mean = np.mean(out, axis=axes)
-            std = np.sqrt(np.var(out, axis=axes))
+            mean, std = _unit_stats(layer, out)
             smallest = float(np.min(std)) if std.size else math.nan
             if not math.isfinite(smallest) or smallest < eps:
                 raise ValueError(
@@ -588,11 +652,17 @@ def data_dependent_init(
                 )
             before = float(np.var(out))
             kernel = graph.kernel_of(layer)
-            shape = _unit_shape(layer, kernel)
-            assign(kernel, to_host(kernel, np.float64) / std.reshape(shape))
+            assign(kernel, to_host(kernel, np.float64) / _kernel_order(layer, std))
             note = "pre-activation" if fused else ""
-            if getattr(layer, "bias", None) is not None:
-                assign(layer.bias, (to_host(layer.bias, np.float64) - mean) / std)
+            bias = getattr(layer, "bias", None)
+            if bias is not None and _bias_aligned(layer, std, bias) is None:
+                note = ", ".join(x for x in (note, "bias is not one entry per unit: mean "
+                                             "not centred") if x)
+            elif bias is not None:
+                m, sd = _bias_aligned(layer, mean, bias), _bias_aligned(layer, std, bias)
+                assign(bias, (to_host(bias, np.float64) - m) / sd)
+            elif isinstance(layer, keras.layers.EinsumDense):
+                note = ", ".join(x for x in (note, "no bias: mean not centred") if x)
             else:
                 note = ", ".join(x for x in (note, _centre_through_norm(layer, mean / std, users))
                                  if x)

@@ -138,6 +138,9 @@ class _Detector:
         self.uses = {}  # (part, block) -> applications (a shared block counts each call)
         self.owners = {}  # (part, block) -> registered / keras_hub block layer
         self._claimed = set()  # ids of variables with a role
+        self.after = {}  # id of a subclassed layer holding blocks -> its last (part, block)
+        self.held = {}  # id of a subclassed layer -> every (part, block) inside it
+        self.called = set()  # ids of layers met through a graph call
         self.inside = None  # (part, block) while visiting a registered block's sublayers
         self.attentions_inside = 0
 
@@ -165,7 +168,7 @@ class _Detector:
     def _latest_block(self, call, part=None):
         """(part, block) of the latest attention upstream of `call`, or None."""
         for layer in reversed(call.upstream if call else []):
-            found = self.blocks.get(id(layer))
+            found = self.blocks.get(id(layer)) or self.after.get(id(layer))
             if found and (part is None or found[0] == part):
                 return found
         return None
@@ -177,12 +180,28 @@ class _Detector:
         """Give `layer` its roles. `call`: its graph call (None without a graph);
         `container`: the subclassed layer or model holding it, if any."""
         if id(layer) in self.seen:
-            found = self.blocks.get(id(layer))
-            if call is not None and found is not None and found in self.uses:
-                self.uses[found] += 1  # a shared block (ALBERT) applied again
-                self.last = found
+            if call is not None and id(layer) in self.called:
+                # Applied again (ALBERT's shared block): one more application
+                # of every block it is or holds.
+                found = self.blocks.get(id(layer)) or self.after.get(id(layer))
+                held = self.held.get(id(layer)) or ([found] if found in self.uses else [])
+                for block in held:
+                    self.uses[block] += 1
+                if found is not None:
+                    self.last = found
+            elif call is not None:
+                # First application of a layer first met as another layer's
+                # attribute (Gemma3n's text model, also held by its embedding
+                # processor): not a second application.
+                found = self.blocks.get(id(layer)) or self.after.get(id(layer))
+                if found is not None:
+                    self.last = found
+            if call is not None:
+                self.called.add(id(layer))
             return
         self.seen.add(id(layer))
+        if call is not None:
+            self.called.add(id(layer))
         adapter = adapter_for(layer)
         if adapter is not None:
             self._registered(layer, adapter, call)
@@ -210,11 +229,13 @@ class _Detector:
             # A subclassed block: what it holds is recognised by type, the rest
             # of its weights end up in `skipped`; layers after it are after the
             # last attention found inside it.
-            last = self.last
+            last, before = self.last, dict(self.count)
             for sub in graph.sublayers(layer)[1:]:
                 self.visit(sub, container=layer)
             if self.last is not last:
-                self.blocks[id(layer)] = self.last
+                self.after[id(layer)] = self.last
+            self.held[id(layer)] = [(part, i) for part, n in self.count.items()
+                                    for i in range(before[part], n)]
         elif isinstance(layer, PROJECTION_TYPES):
             self.skipped.append((layer, f"{type(layer).__name__} inside "
                                         f"{type(container).__name__} (no graph): FFN or head "
