@@ -11,7 +11,8 @@ import keras_inits as ki
 from tests.helpers import (
     assert_config_roundtrip,
     assert_moments,
-    float_dtypes,
+    dtype_sweep,
+    int_dtype_sweep,
     to_numpy,
 )
 
@@ -107,6 +108,19 @@ def test_chrono_bias_with_unit_forget_bias_raises():
         layer.build((None, 5, 3))
 
 
+def test_chrono_bias_with_unit_forget_bias_gets_ones_in_the_forget_slice():
+    """README: without unit_forget_bias=False Keras overwrites the forget
+    slice with ones. With units a multiple of 4 nothing raises (Keras calls
+    the initializer on (units,) and (2 * units,)), so the forget gates are
+    all 1, not chrono's log U[1, T-1]."""
+    layer = keras.layers.LSTM(8, bias_initializer=ki.ChronoBias(20, seed=1))
+    layer.build((None, 5, 3))
+    np.testing.assert_array_equal(to_numpy(layer.cell.bias)[8:16], 1.0)
+    right = keras.layers.LSTM(8, bias_initializer=ki.ChronoBias(20, seed=1), unit_forget_bias=False)
+    right.build((None, 5, 3))
+    assert not np.any(to_numpy(right.cell.bias)[8:16] == 1.0)
+
+
 def test_chrono_bias_seeds():
     a = to_numpy(ki.ChronoBias(30, seed=2)((16,)))
     np.testing.assert_array_equal(a, to_numpy(ki.ChronoBias(30, seed=2)((16,))))
@@ -131,7 +145,25 @@ def test_chrono_bias_errors():
 CASES = {
     "PriorBias-sigmoid": (lambda: ki.PriorBias(0.01), (4,)),
     "PriorBias-softmax": (lambda: ki.PriorBias([0.5, 0.25, 0.25]), (3,)),
-    "ChronoBias": (lambda: ki.ChronoBias(max_timesteps=30, seed=5), (16,)),
+    "ChronoBias": (lambda: ki.ChronoBias(max_timesteps=30, seed=5), (4 * 64,)),
+}
+
+
+def check_chrono(x, tol):
+    b_i, b_f, b_c, b_o = np.split(x, 4)
+    np.testing.assert_array_equal(b_i, -b_f)  # negation is exact in every dtype
+    assert np.all(b_c == 0) and np.all(b_o == 0)
+    assert b_f.min() >= 0.0 and b_f.max() <= math.log(29) * (1 + tol)
+    # exp(b_f) ~ U[1, 29]; a relative error tol in b_f <= log 29 is a relative
+    # error of at most exp(tol log 29) - 1 < 4 tol in exp(b_f).
+    assert_moments(np.exp(b_f), 28 / math.sqrt(12), mean=15, dist="uniform", rounding=4 * tol)
+
+
+CHECKS = {
+    "PriorBias-sigmoid": lambda x, tol: np.testing.assert_allclose(x, math.log(0.01 / 0.99), rtol=tol),
+    "PriorBias-softmax": lambda x, tol: np.testing.assert_allclose(
+        x, [math.log(0.5), math.log(0.25), math.log(0.25)], rtol=tol),
+    "ChronoBias": check_chrono,
 }
 
 
@@ -146,20 +178,8 @@ def test_config_keeps_arguments_as_given():
     assert ki.PriorBias((0.5, 0.5)).get_config() == {"prior": [0.5, 0.5]}
 
 
-@pytest.mark.parametrize("dtype", float_dtypes())
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_dtypes(name, dtype):
-    make, shape = CASES[name]
-    values = make()(shape, dtype=dtype)
-    assert keras.backend.standardize_dtype(values.dtype) == dtype
-    assert tuple(values.shape) == shape
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_int_dtype_refused(name):
-    make, shape = CASES[name]
-    with pytest.raises(ValueError, match="dtype"):
-        make()(shape, dtype="int32")
+test_dtypes = dtype_sweep(CASES, CHECKS)
+test_int_dtype_refused = int_dtype_sweep(CASES)
 
 
 def test_string_aliases_in_layers():

@@ -13,7 +13,8 @@ import keras_inits as ki
 from tests.helpers import (
     assert_config_roundtrip,
     assert_moments,
-    float_dtypes,
+    dtype_sweep,
+    int_dtype_sweep,
     to_numpy,
 )
 
@@ -132,6 +133,32 @@ def test_zero_expanding_to_a_power_of_two_is_an_isometry():
     np.testing.assert_allclose(w @ w.T, np.eye(4), atol=1e-6)
 
 
+def coincident_groups(w):
+    """The output units (kernel columns) grouped by exact equality, as sets."""
+    groups = {}
+    for unit in range(w.shape[1]):
+        groups.setdefault(w[:, unit].tobytes(), set()).add(unit)
+    return sorted(groups.values(), key=min)
+
+
+@pytest.mark.parametrize(
+    "n_in,n_out,groups",
+    [
+        # p = 16, q = 4: units agree mod 4 (i and i + p/2 = i + 8 among them)
+        (3, 10, [{0, 4, 8}, {1, 5, 9}, {2, 6}, {3, 7}]),
+        (5, 12, [{0, 8}, {1, 9}, {2, 10}, {3, 11}, {4}, {5}, {6}, {7}]),  # q = 8
+        (9, 10, [{u} for u in range(10)]),  # in > p/2 = 8: q = 16 > out, none coincide
+    ],
+)
+def test_zero_coincident_units(n_in, n_out, groups):
+    """README: with Sylvester's H_p, output units i and i + p/2 coincide when
+    in <= p/2. Sylvester's entries are H[i, j] = (-1)^popcount(i & j), so two
+    rows agree on the first `in` columns exactly when they agree on bits
+    below q = 2^ceil(log2 in): unit i and i' coincide iff i = i' mod q. The
+    groups above are written out from that rule."""
+    assert coincident_groups(to_numpy(ki.ZerO()((n_in, n_out)))) == groups
+
+
 @pytest.mark.parametrize("shape", [(3, 4, 8), (3, 3, 4, 12), (3, 3, 6, 4), (1, 3, 3, 2, 5)])
 def test_zero_conv_centre_tap(shape):
     w = to_numpy(ki.ZerO()(shape))
@@ -213,6 +240,28 @@ CASES = {
 }
 
 
+def check_zero_conv(x, tol):
+    np.testing.assert_allclose(x[1, 1], zero_reference(4, 8), rtol=tol)
+    x = x.copy()
+    x[1, 1] = 0
+    assert not np.any(x)
+
+
+def check_sparse(x, tol):
+    # ceil(0.3 * 20) = 6 zeros per unit; N(0, 0.5^2) values never round to 0.
+    np.testing.assert_array_equal((x == 0).sum(axis=0), 6)
+    assert_moments(x[x != 0], 0.5, rounding=tol)
+
+
+CHECKS = {
+    # torch layout (out, in/groups, k, k) = (8, 4, 3, 3): exact 0/1 in every dtype
+    "Dirac": lambda x, tol: np.testing.assert_array_equal(x, torch_dirac_reference((8, 4, 3, 3), 2)),
+    "ZerO": lambda x, tol: np.testing.assert_allclose(x, zero_reference(6, 10), rtol=tol),
+    "ZerO-conv": check_zero_conv,
+    "Sparse": check_sparse,
+}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_config_roundtrip(name):
     make, shape = CASES[name]
@@ -225,20 +274,8 @@ def test_config_keeps_arguments_as_given():
     assert ki.ZerO().get_config() == {}
 
 
-@pytest.mark.parametrize("dtype", float_dtypes())
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_dtypes(name, dtype):
-    make, shape = CASES[name]
-    values = make()(shape, dtype=dtype)
-    assert keras.backend.standardize_dtype(values.dtype) == dtype
-    assert tuple(values.shape) == shape
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_int_dtype_refused(name):
-    make, shape = CASES[name]
-    with pytest.raises(ValueError, match="dtype"):
-        make()(shape, dtype="int32")
+test_dtypes = dtype_sweep(CASES, CHECKS)
+test_int_dtype_refused = int_dtype_sweep(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

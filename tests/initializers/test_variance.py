@@ -8,9 +8,11 @@ import pytest
 
 import keras_inits as ki
 from tests.helpers import (
+    KURTOSIS,
+    Z,
     assert_config_roundtrip,
     assert_moments,
-    float_dtypes,
+    dtype_sweep,
     to_numpy,
 )
 
@@ -67,13 +69,51 @@ def test_xavier_moments(gain, seed):
     assert np.abs(values).max() <= gain * math.sqrt(6.0 / (256 + 128))
 
 
-def test_defaults_match_torch_when_installed():
+def assert_same_variance(a, b, dist):
+    """Two independent samples of one distribution: their variances agree
+    within Z standard errors of the difference, sqrt(se_a^2 + se_b^2), with
+    se = var * sqrt((kurtosis - 1) / n) for each."""
+    a, b = (np.asarray(v, dtype=np.float64).ravel() for v in (a, b))
+    var = (a.var() + b.var()) / 2
+    se = var * math.sqrt((KURTOSIS[dist] - 1.0) * (1 / a.size + 1 / b.size))
+    assert abs(a.var() - b.var()) <= Z * se, (a.var(), b.var(), Z * se)
+
+
+# (torch.nn.init function and kwargs, keras_inits initializer); the torch
+# weight is (out, in, k...), the Keras kernel (k..., in, out): same fans.
+TORCH_PAIRS = {
+    "kaiming_normal": (("kaiming_normal_", {}), lambda: ki.KaimingNormal(seed=0), "normal"),
+    "kaiming_normal-fan_out": (("kaiming_normal_", {"mode": "fan_out"}),
+                               lambda: ki.KaimingNormal(mode="fan_out", seed=0), "normal"),
+    "kaiming_normal-leaky": (("kaiming_normal_", {"a": 0.2, "nonlinearity": "leaky_relu"}),
+                             lambda: ki.KaimingNormal(negative_slope=0.2, nonlinearity="leaky_relu", seed=0),
+                             "normal"),
+    "kaiming_normal-tanh": (("kaiming_normal_", {"nonlinearity": "tanh"}),
+                            lambda: ki.KaimingNormal(nonlinearity="tanh", seed=0), "normal"),
+    "kaiming_uniform": (("kaiming_uniform_", {}), lambda: ki.KaimingUniform(seed=0), "uniform"),
+    "xavier_normal": (("xavier_normal_", {"gain": 2.0}), lambda: ki.XavierNormal(gain=2.0, seed=0), "normal"),
+    "xavier_uniform": (("xavier_uniform_", {}), lambda: ki.XavierUniform(seed=0), "uniform"),
+}
+
+
+@pytest.mark.parametrize("torch_shape", [(128, 256), (64, 32, 3, 3)], ids=["dense", "conv"])
+@pytest.mark.parametrize("name", sorted(TORCH_PAIRS))
+def test_defaults_match_torch_when_installed(name, torch_shape):
+    """The same distribution as torch.nn.init's function, drawn by torch itself:
+    same variance (two-sample test), same bound for the uniform ones."""
     torch = pytest.importorskip("torch")
-    w = torch.empty(128, 256)  # torch layout (out, in): fan_in 256
+    (fn, kwargs), make, dist = TORCH_PAIRS[name]
     torch.manual_seed(0)
-    torch_std = torch.nn.init.kaiming_normal_(w).std().item()
-    assert_moments(ki.KaimingNormal(seed=0)(SHAPE), kaiming_std(256))
-    assert torch_std == pytest.approx(kaiming_std(256), rel=0.05)
+    theirs = getattr(torch.nn.init, fn)(torch.empty(*torch_shape), **kwargs).numpy()
+    ours = to_numpy(make()((*torch_shape[2:], torch_shape[1], torch_shape[0])))
+    assert_same_variance(ours, theirs, dist)
+    assert abs(ours.mean()) <= Z * theirs.std() / math.sqrt(ours.size)
+    if dist == "uniform":
+        # U(-b, b): the largest of n draws is within b / n * log(1e6) of b
+        # with probability 1 - 1e-6; both stay within b (float32 slack).
+        bound = np.abs(theirs).max()
+        assert np.abs(ours).max() <= bound * (1 + math.log(1e6) / theirs.size) + 1e-6
+        assert np.abs(theirs).max() <= np.abs(ours).max() * (1 + math.log(1e6) / ours.size) + 1e-6
 
 
 def test_scale_is_exact_for_the_same_seed():
@@ -85,12 +125,30 @@ def test_scale_is_exact_for_the_same_seed():
     np.testing.assert_allclose(c, d * math.sqrt(2.0), rtol=1e-6)
 
 
-@pytest.mark.parametrize("dtype", float_dtypes())
-@pytest.mark.parametrize("cls", [ki.KaimingNormal, ki.KaimingUniform, ki.XavierNormal, ki.XavierUniform])
-def test_dtypes(cls, dtype):
-    values = cls(seed=1)((64, 32), dtype=dtype)
-    assert keras.backend.standardize_dtype(values.dtype) == dtype
-    assert np.all(np.isfinite(to_numpy(values).astype("float32")))
+DTYPE_CASES = {
+    "KaimingNormal": (lambda: ki.KaimingNormal(seed=1), (64, 32)),
+    "KaimingUniform": (lambda: ki.KaimingUniform(seed=1), (64, 32)),
+    "XavierNormal": (lambda: ki.XavierNormal(seed=1), (64, 32)),
+    "XavierUniform": (lambda: ki.XavierUniform(seed=1), (64, 32)),
+}
+
+
+def check_variance(std, dist):
+    def check(x, tol):
+        assert_moments(x, std, dist=dist, rounding=tol)
+        if dist == "uniform":
+            assert np.abs(x).max() <= math.sqrt(3) * std * (1 + tol)
+
+    return check
+
+
+DTYPE_CHECKS = {
+    "KaimingNormal": check_variance(kaiming_std(64), "normal"),
+    "KaimingUniform": check_variance(kaiming_std(64), "uniform"),
+    "XavierNormal": check_variance(math.sqrt(2 / 96), "normal"),
+    "XavierUniform": check_variance(math.sqrt(2 / 96), "uniform"),
+}
+test_dtypes = dtype_sweep(DTYPE_CASES, DTYPE_CHECKS)
 
 
 def test_default_dtype_is_floatx():
@@ -175,6 +233,23 @@ def test_multi_head_attention_true_fans():
     std = math.sqrt(2.0 / (256 + 8 * 32))
     assert_moments(mha.query_dense.kernel, std)
     assert_moments(mha.output_dense.kernel, std)
+
+
+def test_int_seed_on_multi_head_attention_gives_identical_q_k_v():
+    """README (Keras behaviour): an int seed given to MultiHeadAttention is
+    cloned into q, k and v, which start identical; seed=None draws one seed
+    per clone (the clone's config carries it), so they differ."""
+    seeded = keras.layers.MultiHeadAttention(2, 8, kernel_initializer=ki.XavierNormal(seed=3))
+    unseeded = keras.layers.MultiHeadAttention(2, 8, kernel_initializer=ki.XavierNormal())
+    x = keras.Input((4, 16))
+    for mha in (seeded, unseeded):
+        mha(x, x)
+    q, k, v = (to_numpy(d.kernel) for d in (seeded.query_dense, seeded.key_dense, seeded.value_dense))
+    np.testing.assert_array_equal(q, k)
+    np.testing.assert_array_equal(q, v)
+    assert np.any(q)
+    q, k, v = (to_numpy(d.kernel) for d in (unseeded.query_dense, unseeded.key_dense, unseeded.value_dense))
+    assert not np.array_equal(q, k) and not np.array_equal(k, v) and not np.array_equal(q, v)
 
 
 def test_string_and_class_lookup():
