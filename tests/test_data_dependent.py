@@ -24,9 +24,10 @@ def test_every_unit_mean_zero_var_one():
 def test_conv_units_and_unsupported_listed():
     inp = keras.Input((6, 6, 2))
     h = keras.layers.Conv2D(4, 3, name="conv")(inp)
-    # EinsumDense has no per-unit kernel slice (depthwise units are handled:
+    # An EinsumDense whose output ellipsis is not in front has no unit axes
+    # the step can place (EinsumDense and depthwise units are handled:
     # tests/test_structure.py).
-    h = keras.layers.EinsumDense("abcd,de->abce", (4, 4, 3), name="ein")(h)
+    h = keras.layers.EinsumDense("ab...,bc->ac...", (3, 4, 4), name="ein")(h)
     model = keras.Model(inp, h)
     x = np.random.default_rng(2).standard_normal((16, 6, 6, 2)).astype("float32")
     report = ki.data_dependent_init(model, x, verbose=0)
@@ -105,3 +106,16 @@ def test_frozen_skipped_bad_data_and_arguments():
             ki.data_dependent_init(model, data, verbose=0)
     with pytest.raises(ValueError, match="eps"):
         ki.data_dependent_init(model, X, eps=0.0)
+
+
+def test_batch_size_keeps_the_first_rows():
+    # Dense(1), kernel 1, bias 0: on the first 4 rows (x in {0, 2}) the unit
+    # has mean 1 and std 1, so the kernel stays 1 and the bias becomes -1.
+    # The 60 rows after them (mean 15, std 38) would give other values.
+    first = np.array([[0.0], [2.0], [0.0], [2.0]], "float32")
+    data = np.concatenate([first, np.linspace(-50, 80, 60, dtype="float32")[:, None]])
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.layers[0].kernel.assign([[1.0]])
+    ki.data_dependent_init(model, data, batch_size=4, verbose=0)
+    np.testing.assert_allclose(to_numpy(model.layers[0].kernel), [[1.0]], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(model.layers[0].bias), [-1.0], rtol=1e-6)

@@ -228,23 +228,35 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_non_convergence_warns_and_keeps_best():
-    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8, name="d")])
-    layer = model.layers[0]
-    bias = np.linspace(-1.5, 1.5, 8).astype("float32")  # variance no kernel scale removes
-    layer.bias.assign(bias)
-    w0 = to_numpy(layer.kernel).astype("float64")
-    with pytest.warns(UserWarning, match=r"\['d'\] did not reach"):
-        report = ki.lsuv(model, X, target_var=0.2, tol=1e-3, max_iters=1, orthonormal=False, verbose=0)
-    (row,) = report.rows
-    assert report.not_converged == ["d"] and not row.converged and row.iterations == 1
-    # The one rescale LSUV makes, and which of {1, s1} is closer, computed here.
-    def var_at(scale):
-        return float(np.var(X @ (w0 * scale) + bias))
+    """A case, worked by hand, where the last iterate is not the best one.
 
-    s1 = np.sqrt(0.2 / var_at(1.0))
-    best = min((1.0, s1), key=lambda s: abs(var_at(s) - 0.2))
-    np.testing.assert_allclose(to_numpy(layer.kernel), w0 * best, rtol=1e-5)
-    assert abs(row.after - var_at(best)) <= 1e-4 and "not converged: d" in str(report)
+    Dense(2) on x in {0, 2} (mean 1, E[x^2] = 2), kernel s * [1, -1], bias
+    [-2, 2]: both units are +-(s x - 2), so the output variance (over every
+    element; overall mean 0) is E[(s x - 2)^2] = 2 s^2 - 4 s + 4, never below
+    2 (at s = 1). Target 1 is out of reach; LSUV's rescale s <- s sqrt(1 / var)
+    shrinks s past 1 and the variance rises again:
+
+        start  s = 2           var 4
+        1      s = 1           var 2          <- best, |2 - 1| = 1
+        2      s = 1/sqrt(2)   var 5 - 2 sqrt(2) = 2.1716
+        3      s = 0.4798      var 2.5411
+
+    so the kept kernel is the first rescale's [1, -1] (scale 0.5), not the
+    last iterate's (0.2399) nor the start."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2, name="d")])
+    layer = model.layers[0]
+    layer.kernel.assign(np.array([[2.0, -2.0]], "float32"))
+    layer.bias.assign(np.array([-2.0, 2.0], "float32"))
+    x = np.array([[0.0], [2.0], [0.0], [2.0]], "float32")
+    with pytest.warns(UserWarning, match=r"\['d'\] did not reach variance 1.0"):
+        report = ki.lsuv(model, x, target_var=1.0, tol=0.1, max_iters=3, orthonormal=False, verbose=0)
+    (row,) = report.rows
+    assert report.not_converged == ["d"] and not row.converged and row.iterations == 3
+    np.testing.assert_allclose(to_numpy(layer.kernel), [[1.0, -1.0]], rtol=1e-6)
+    np.testing.assert_array_equal(to_numpy(layer.bias), [-2.0, 2.0])  # no target_mean: kept
+    assert row.scale == pytest.approx(0.5, rel=1e-6)
+    assert (row.before, row.after) == (pytest.approx(4.0, rel=1e-6), pytest.approx(2.0, rel=1e-6))
+    assert "not converged: d" in str(report)
 
 
 def test_unbuilt_sequential_is_built_from_the_batch():
@@ -434,3 +446,92 @@ def test_mixed_precision():
     assert not report.not_converged and model.layers[0].kernel.dtype == "float32"
     for row in report.rows:
         assert abs(output_var(model, row.layer, X) - 1.0) <= 0.1, row
+
+
+# --- README claims: batch_size=, list data, depthwise note, InitReport.to_dict ---
+
+# Four rows x in {0, 2} (variance 1) and then rows that would change every
+# statistic if they were used.
+FIRST_ROWS = np.array([[0.0], [2.0], [0.0], [2.0]], "float32")
+WITH_TAIL = np.concatenate([FIRST_ROWS, np.linspace(-50, 80, 60, dtype="float32")[:, None]])
+
+
+def test_batch_size_keeps_the_first_rows():
+    # Bias-free Dense(1), kernel 2: on the first 4 rows Var(2x) = 4, one
+    # rescale by sqrt(1/4) gives kernel 1 and variance 1 exactly.
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    model.layers[0].kernel.assign([[2.0]])
+    report = ki.lsuv(model, WITH_TAIL, batch_size=4, orthonormal=False, tol=1e-3, verbose=0)
+    np.testing.assert_allclose(to_numpy(model.layers[0].kernel), [[1.0]], rtol=1e-6)
+    (row,) = report.rows
+    assert row.before == pytest.approx(4.0, rel=1e-6) and row.after == pytest.approx(1.0, rel=1e-6)
+
+
+def test_list_of_arrays_feeds_inputs_by_position():
+    """Two inputs whose data differ in scale 10x: each branch is calibrated on
+    its own input (checked in numpy), so the list was not swapped or merged."""
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    ha = keras.layers.Dense(8, name="da")(a)
+    hb = keras.layers.Dense(8, name="db")(b)
+    model = keras.Model([a, b], keras.layers.Dense(2, name="head")(keras.layers.Concatenate()([ha, hb])))
+    xa, xb = X[:, :4], 10.0 * X[:, 4:8]
+    report = ki.lsuv(model, [xa, xb], tol=0.02, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["da", "db", "head"]
+
+    def affine(name, h):
+        layer = model.get_layer(name)
+        return h @ to_numpy(layer.kernel) + to_numpy(layer.bias)
+
+    za, zb = affine("da", xa), affine("db", xb)
+    assert abs(za.var() - 1.0) <= 0.02 and abs(zb.var() - 1.0) <= 0.02, (za.var(), zb.var())
+    assert abs(affine("head", np.concatenate([za, zb], axis=1)).var() - 1.0) <= 0.02
+
+
+def test_depthwise_kernel_is_kept_and_the_report_says_so():
+    """orthonormal=True has no matrix view of a depthwise kernel: its
+    directions are kept (only rescaled) and the row's note says so."""
+    inp = keras.Input((6, 6, 3))
+    model = keras.Model(inp, keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw")(inp))
+    before = to_numpy(model.get_layer("dw").kernel).copy()
+    x = RNG.standard_normal((16, 6, 6, 3)).astype("float32")
+    report = ki.lsuv(model, x, tol=0.02, seed=0, verbose=0)
+    (row,) = report.rows
+    assert row.layer == "dw" and "no orthonormal view (kept kernel)" in row.note
+    np.testing.assert_allclose(to_numpy(model.get_layer("dw").kernel), before * row.scale, rtol=1e-5)
+    assert row.scale != 1.0 and abs(float(np.var(to_numpy(model(x)))) - 1.0) <= 0.02
+
+
+def test_init_report_to_dict_is_plain_json_data():
+    import json
+
+    from keras_inits.report import InitReport
+
+    report = InitReport("lsuv")
+    report.add("d0", "lsuv", before=2.0, after=1.0, scale=0.5, iterations=1, stat="output var",
+               note="pre-activation")
+    report.add("d2", "lsuv", before=9.0, after=1.5, scale=0.4, iterations=10, converged=False)
+    report.skip("d1", "frozen (trainable=False)")
+    report.notes.append("a note")
+    expected = {
+        "step": "lsuv",
+        "rows": [
+            {"layer": "d0", "step": "lsuv", "action": "lsuv", "before": 2.0, "after": 1.0,
+             "scale": 0.5, "iterations": 1, "converged": True, "stat": "output var",
+             "note": "pre-activation"},
+            {"layer": "d2", "step": "lsuv", "action": "lsuv", "before": 9.0, "after": 1.5,
+             "scale": 0.4, "iterations": 10, "converged": False, "stat": "", "note": ""},
+        ],
+        "skipped": [["d1", "frozen (trainable=False)"]],
+        "notes": ["a note"],
+    }
+    out = report.to_dict()
+    assert out == expected and json.loads(json.dumps(out)) == expected
+    out["rows"][0]["layer"], out["notes"][0], out["skipped"][0][0] = "x", "y", "z"  # a copy
+    assert report.rows[0].layer == "d0" and report.notes == ["a note"] and report.skipped[0][0] == "d1"
+    # A real run's report: plain Python numbers, JSON as it is.
+    model = mlp(2, "tanh")
+    model.get_layer("d1").trainable = False
+    real = ki.lsuv(model, X, seed=0, verbose=0).to_dict()
+    assert json.loads(json.dumps(real)) == real
+    assert [r["layer"] for r in real["rows"]] == ["d0", "head"]
+    assert real["skipped"] == [["d1", "frozen (trainable=False)"]]

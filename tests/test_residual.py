@@ -17,7 +17,7 @@ import pytest
 
 import keras_inits as ki
 from keras_inits.graph import residual_branches
-from tests.helpers import KURTOSIS, Z, to_numpy
+from tests.helpers import KURTOSIS, Z, assert_moments, to_numpy
 
 RNG = np.random.default_rng(0)
 
@@ -263,11 +263,18 @@ def fixup_factor(L, m):
     return L ** (-1.0 / (2 * m - 2))
 
 
+# L = 16 branches, by hand: m = 2 kernels per branch: 16^(-1/2) = 1/4;
+# m = 3: 16^(-1/4) = 1/2. Exponents -1/(2m-1), -1/m, -1/(2m) would give 0.397,
+# 0.25, 0.5 at m = 2 and 0.574, 0.397, 0.630 at m = 3: m = 3 tells each apart.
+FIXUP_BY_HAND = {2: 0.25, 3: 0.5}
+
+
 @pytest.mark.parametrize("m", [2, 3])
 def test_fixup_factor_as_ratio_of_stds(m):
     """Branch kernels start He normal (Keras' truncated he_normal, std
     sqrt(2/fan_in)); after fixup std_after / std_before = L^(-1/(2m-2))
-    within 5 standard errors of the ratio."""
+    within 5 standard errors of the ratio, and the pooled std of the scaled
+    kernels is the factor (by hand) times He's sqrt(2/64)."""
     width, blocks = 64, 16
     model = resnet(blocks=blocks, width=width, branch_depth=m, kernel_initializer="he_normal")
     before = snapshot(model)
@@ -276,14 +283,20 @@ def test_fixup_factor_as_ratio_of_stds(m):
     # relative standard error of a sample std: sqrt((kurtosis - 1) / n) / 2
     rel_se = math.hypot(math.sqrt((KURTOSIS["truncated_normal"] - 1) / n) / 2,
                         math.sqrt((KURTOSIS["normal"] - 1) / n) / 2)
-    expected = fixup_factor(blocks, m)
+    expected = FIXUP_BY_HAND[m]
+    assert fixup_factor(blocks, m) == pytest.approx(expected)  # the hand value is the formula's
+    scaled = []
     for i in range(blocks):
         for j in range(m - 1):
             path = f"b{i}_in{j}/kernel"
-            ratio = to_numpy(model.get_layer(f"b{i}_in{j}").kernel).std() / before[path].std()
+            kernel = to_numpy(model.get_layer(f"b{i}_in{j}").kernel)
+            scaled.append(kernel.ravel())
+            ratio = kernel.std() / before[path].std()
             assert abs(ratio / expected - 1) <= Z * rel_se, (path, ratio, expected)
             assert not np.any(to_numpy(model.get_layer(f"b{i}_in{j}").bias))
         assert not np.any(to_numpy(model.get_layer(f"b{i}_out").kernel))
+    # Fixup draws an untruncated He normal: std = factor * sqrt(2 / fan_in).
+    assert_moments(np.concatenate(scaled), expected * math.sqrt(2.0 / width))
     assert not np.any(to_numpy(model.get_layer("head").kernel))
     assert not np.any(to_numpy(model.get_layer("head").bias))
     assert np.array_equal(before["stem/kernel"], to_numpy(model.get_layer("stem").kernel))

@@ -171,6 +171,25 @@ def test_unknown_layers_are_listed_not_guessed():
     assert len(pick(model, "q")) == 1
 
 
+def test_weights_with_no_role_are_listed_and_left_alone():
+    """A weight of a recognised layer that no role names (an attention
+    subclass with its own temperature) is listed by path, not guessed."""
+
+    class TemperedAttention(keras.layers.MultiHeadAttention):
+        def build(self, query_shape, value_shape, key_shape=None):
+            super().build(query_shape, value_shape, key_shape)
+            self.temperature = self.add_weight(shape=(), initializer="ones", name="temperature")
+
+    x = keras.Input((SEQ, D))
+    attention = TemperedAttention(HEADS, KEY)
+    model = keras.Model(x, x + attention(x, x))
+    attention.temperature.assign(3.0)
+    report = ki.init_transformer(model, "xavier", seed=0)
+    assert (attention.temperature.path, "no transformer role found") in report.skipped
+    assert float(to_numpy(attention.temperature)) == 3.0
+    assert {r.role for r in detect_roles(model)[0]} == {"q", "k", "v", "o"}
+
+
 def test_subclassed_model_attention_found_dense_skipped():
     class Tiny(keras.Model):
         def __init__(self):
@@ -248,9 +267,8 @@ def test_t_fixup_encoder():
     assert any("LayerNorm" in note for note in report.notes)
 
 
-def test_t_fixup_decoder_only_uses_9m():
-    """A causal self-attention makes decoder blocks: (9M)^(-1/4) everywhere."""
-    m = 2
+def decoder_only(m):
+    """emb -> [causal MHA, add, LN, FFN, add, LN] x m -> head: m decoder blocks."""
     tokens = keras.Input((SEQ,), dtype="int32")
     h = keras.layers.Embedding(VOCAB, D)(tokens)
     for _ in range(m):
@@ -258,13 +276,42 @@ def test_t_fixup_decoder_only_uses_9m():
             h + keras.layers.MultiHeadAttention(HEADS, KEY)(h, h, use_causal_mask=True))
         h = keras.layers.LayerNormalization()(
             h + keras.layers.Dense(D)(keras.layers.Dense(FF, activation="relu")(h)))
-    model = keras.Model(tokens, keras.layers.Dense(VOCAB)(h))
+    return keras.Model(tokens, keras.layers.Dense(VOCAB)(h))
+
+
+def test_t_fixup_decoder_only_uses_9m():
+    """A causal self-attention makes decoder blocks: (9M)^(-1/4) everywhere."""
+    m = 2
+    model = decoder_only(m)
     report = ki.init_transformer(model, "t_fixup", seed=3)
     assert "found 0 encoder and 2 decoder blocks (L = 2)" in report.notes
-    scale = (9 * m) ** -0.25
+    scale = 18 ** -0.25  # (9M)^(-1/4) = 0.4855
     assert_moments(pooled(pick(model, "v", part="decoder")), glorot(*QKV_FANS) * scale, dist="uniform")
     assert_moments(pooled(pick(model, "ffn_in", part="decoder")), glorot(D, FF) * scale, dist="uniform")
     assert_moments(pooled(pick(model, "embedding", "embeddings")), D**-0.5 * scale)
+
+
+def test_t_fixup_encoder_decoder_factors():
+    """Huang et al. 2020, Algorithm 2, with N = 2 encoder and M = 3 decoder
+    blocks: encoder v/o/FFN x 0.67 N^(-1/4) = 0.5634; decoder (self and
+    cross) v/o/FFN x (9M)^(-1/4) = 27^(-1/4) = 0.4387; both embeddings x
+    (9M)^(-1/4). N != M, so a factor read from the wrong part (or from
+    L = N + M = 5: 45^(-1/4) = 0.3861) gives another std."""
+    model = encoder_decoder(n_enc=2, n_dec=3)
+    report = ki.init_transformer(model, "t_fixup", seed=9)
+    assert "found 2 encoder and 3 decoder blocks (L = 5)" in report.notes
+    enc, dec = 0.67 * 2 ** -0.25, 27 ** -0.25
+    for part, factor in (("encoder", enc), ("decoder", dec)):
+        # q/k: gain 1/sqrt(2), not scaled; v: gain 1/sqrt(2) * factor * sqrt(2).
+        assert_moments(pooled(pick(model, "q", part=part)), glorot(*QKV_FANS) / math.sqrt(2), dist="uniform")
+        assert_moments(pooled(pick(model, "v", part=part)), glorot(*QKV_FANS) * factor, dist="uniform")
+        assert_moments(pooled(pick(model, "o", part=part)), glorot(*OUT_FANS) * factor, dist="uniform")
+        assert_moments(pooled(pick(model, "ffn_in", part=part)), glorot(D, FF) * factor, dist="uniform")
+        assert_moments(pooled(pick(model, "ffn_out", part=part)), glorot(FF, D) * factor, dist="uniform")
+    assert_moments(pooled(pick(model, "v", part="decoder", cross=True)), glorot(*QKV_FANS) * dec,
+                   dist="uniform")
+    assert_moments(pooled(pick(model, "embedding", "embeddings")), D**-0.5 * dec)
+    assert_moments(pooled(pick(model, "head")), glorot(D, VOCAB), dist="uniform")
 
 
 def test_deepnet_encoder_beta_and_alpha_note():
@@ -294,6 +341,33 @@ def test_deepnet_encoder_decoder():
     assert_moments(pooled(pick(model, "v", part="decoder")), dec_beta * glorot(*QKV_FANS))
     assert_moments(pooled(pick(model, "o", part="decoder", cross=True)), dec_beta * glorot(*OUT_FANS))
     assert sum("use residual alpha" in note for note in report.notes) == 2
+
+
+def test_deepnet_constants_table_1():
+    """Wang et al. 2022, Table 1, evaluated by hand (4 digits):
+    encoder-only N = 3: alpha = 6^(1/4) = 1.565, beta = 24^(-1/4) = 0.4518;
+    decoder-only M = 2: alpha = 4^(1/4) = sqrt(2) = 1.414, beta = 16^(-1/4) = 0.5;
+    encoder-decoder N = 2, M = 3: encoder alpha = 0.81 * 48^(1/16) = 1.032,
+    beta = 0.87 * 48^(-1/16) = 0.6830; decoder alpha = 9^(1/4) = sqrt(3) = 1.732,
+    beta = 36^(-1/4) = 1/sqrt(6) = 0.4082."""
+    approx = lambda *v: pytest.approx(v, rel=5e-4)  # noqa: E731  (4 digits)
+    assert deepnet_constants(3, 0) == {"encoder": approx(1.565, 0.4518)}
+    assert deepnet_constants(0, 2) == {"decoder": approx(1.414, 0.5)}
+    assert deepnet_constants(2, 3) == {"encoder": approx(1.032, 0.6830), "decoder": approx(1.732, 0.4082)}
+    with pytest.raises(ValueError, match="at least one block"):
+        deepnet_constants(0, 0)
+
+
+def test_deepnet_decoder_only_beta():
+    """M = 2 decoder blocks: beta = (8M)^(-1/4) = 1/2 on v, o and the FFN;
+    q, k and the head keep Xavier normal; alpha = (2M)^(1/4) = sqrt(2) noted."""
+    model = decoder_only(2)
+    report = ki.init_transformer(model, "deepnet", seed=5)
+    for role, fans in (("v", QKV_FANS), ("o", OUT_FANS), ("ffn_in", (D, FF)), ("ffn_out", (FF, D))):
+        assert_moments(pooled(pick(model, role, part="decoder")), 0.5 * glorot(*fans))
+    for role, fans in (("q", QKV_FANS), ("k", QKV_FANS), ("head", (D, VOCAB))):
+        assert_moments(pooled(pick(model, role)), glorot(*fans))
+    assert any("deepnet decoder: beta = 0.5 applied; use residual alpha = 1.414" in n for n in report.notes)
 
 
 def test_small_init_touches_embeddings_only():
@@ -452,6 +526,11 @@ def test_keras_hub_gpt2_backbone_gpt2_scheme():
 
 
 def test_keras_hub_bert_backbone_t_fixup():
+    """T-Fixup's std for every weight of a 2-layer BERT (d = 64, 2 heads of 32,
+    so q/k/v/o kernels have fans (64, 64): Xavier std sqrt(2/128) = 0.125;
+    FFN (64, 128): sqrt(2/192) = 0.1021). N = 2: encoder factor
+    0.67 * 2^(-1/4) = 0.5634; embeddings N(0, 64^(-1/2) (9N)^(-1/4)) =
+    N(0, 0.125 * 18^(-1/4)) = N(0, 0.06069)."""
     keras_hub = pytest.importorskip("keras_hub")
     n = 2
     model = keras_hub.models.BertBackbone(
@@ -461,11 +540,27 @@ def test_keras_hub_bert_backbone_t_fixup():
     report = ki.init_transformer(model, "t_fixup", seed=0)
     roles, skipped = detect_roles(model)
     assert skipped == [] and len(report.rows) == len(model.weights)
-    assert sum(r.role == "q" and r.weight == "kernel" for r in roles) == n
     assert {r.part for r in roles if r.block is not None} == {"encoder"}
     assert [r.layer.name for r in roles if r.role == "head" and r.weight == "kernel"] == ["pooled_dense"]
-    assert len(pick(model, "embedding", "embeddings")) == 2  # token + segment
-    assert_moments(pooled(pick(model, "ffn_in")), glorot(D, FF) * 0.67 * n**-0.25, dist="uniform")
+    factor = 0.67 * 2 ** -0.25
+    expected = {
+        "q": 0.125 / math.sqrt(2), "k": 0.125 / math.sqrt(2),
+        "v": 0.125 * factor, "o": 0.125 * factor,
+        "ffn_in": math.sqrt(2 / 192) * factor, "ffn_out": math.sqrt(2 / 192) * factor,
+        "head": 0.125,
+    }
+    for role, std in expected.items():
+        assert len(pick(model, role)) == (1 if role == "head" else n), role
+        assert_moments(pooled(pick(model, role)), std, dist="uniform")
+    # token (50 x 64) + segment (2 x 64) + position (16 x 64) tables, pooled
+    tables = pick(model, "embedding", "embeddings") + pick(model, "position", "embeddings")
+    assert len(tables) == 3
+    assert_moments(pooled(tables), 0.125 * 18 ** -0.25)
+    for r in roles:
+        if r.weight in ("bias", "beta"):
+            np.testing.assert_array_equal(to_numpy(r.variable), 0.0, err_msg=r.variable.path)
+        elif r.weight == "gamma":
+            np.testing.assert_array_equal(to_numpy(r.variable), 1.0, err_msg=r.variable.path)
 
 
 def test_keras_hub_encoder_decoder_blocks():
