@@ -38,7 +38,9 @@ CASES = {
     "depthwise": (
         lambda: L.DepthwiseConv2D(3, depth_multiplier=2, depthwise_initializer="he_normal"),
         (4, 4, 32), lambda m: m.layers[1].kernel, "he_normal", "truncated_normal",
-        he(3 * 3), 1 / math.sqrt(32),  # fan_in counted x 32 channels: 0.18
+        # Keras' fan_in 3*3*32 = 288 (every input channel), true 3*3 = 9:
+        # std ratio sqrt(9 / 288) = 1/sqrt(32) = 0.18
+        he(3 * 3), 1 / math.sqrt(32),
     ),
     "separable": (
         lambda: L.SeparableConv2D(8, 3, depthwise_initializer="he_normal"),
@@ -48,17 +50,21 @@ CASES = {
     "transpose": (
         lambda: L.Conv2DTranspose(32, 3, kernel_initializer="he_normal"),
         (3, 3, 8), lambda m: m.layers[1].kernel, "he_normal", "truncated_normal",
-        he(3 * 3 * 8), 0.5,  # fan_in read from the out axis: sqrt(in / out)
+        # kernel (3, 3, 32, 8): Keras reads fan_in 9*32 = 288 off the out axis,
+        # true 9*8 = 72: ratio sqrt(72 / 288) = sqrt(in / out) = 0.5
+        he(3 * 3 * 8), 0.5,
     ),
     "lstm": (
         lambda: L.LSTM(16),  # Keras' default kernel_initializer: glorot_uniform
         (3, 16), lambda m: m.layers[1].cell.kernel, "glorot_uniform", "uniform",
-        glorot(16, 16), math.sqrt(2 / 5),  # fan_out counted x 4 gates: 0.63
+        # Keras' fans (16, 4*16): sqrt(2/80) vs true sqrt(2/32): sqrt(32/80) = 0.63
+        glorot(16, 16), math.sqrt(2 / 5),
     ),
     "gru": (
         lambda: L.GRU(16),
         (3, 16), lambda m: m.layers[1].cell.kernel, "glorot_uniform", "uniform",
-        glorot(16, 16), math.sqrt(2 / 4),  # x 3 gates: 0.71
+        # Keras' fans (16, 3*16): sqrt(32/64) = 0.71
+        glorot(16, 16), math.sqrt(2 / 4),
     ),
 }
 

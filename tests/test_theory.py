@@ -168,8 +168,9 @@ def test_depth_scale_closed_forms():
     assert theory.depth_scale("tanh", sw, 0.0) == pytest.approx(-1 / math.log(chi_c), rel=1e-6)
 
 
-def test_depth_scale_chaotic_against_gauss_hermite():
-    sw, sb = 2.0, 0.3
+def gauss_hermite_depth_scale(sw, sb):
+    """Chaotic-phase xi_c = -1 / ln chi_c with chi_c = sw^2 E[phi'(u1) phi'(u2)]
+    at the correlation fixed point c* < 1, by numpy's Gauss-Hermite rule."""
     z, w = np.polynomial.hermite_e.hermegauss(120)
     w = w / w.sum()
     q = fixed_point(math.tanh, sw, sb)
@@ -181,16 +182,41 @@ def test_depth_scale_chaotic_against_gauss_hermite():
 
     c_star = optimize.brentq(lambda c: (sw**2 * expect2(np.tanh, np.tanh, c) + sb**2) / q - c, 0.0, 0.999)
     dtanh = lambda u: 1 - np.tanh(u) ** 2  # noqa: E731
-    expected = -1 / math.log(sw**2 * expect2(dtanh, dtanh, c_star))
-    assert theory.depth_scale("tanh", sw, sb) == pytest.approx(expected, rel=1e-6)
+    return -1 / math.log(sw**2 * expect2(dtanh, dtanh, c_star))
+
+
+def test_depth_scale_chaotic_against_gauss_hermite():
+    assert theory.depth_scale("tanh", 2.0, 0.3) == pytest.approx(gauss_hermite_depth_scale(2.0, 0.3), rel=1e-6)
 
 
 def test_depth_scale_diverges_at_the_edge():
-    sc = theory.critical_sigma_w("tanh", 0.05)
-    near = theory.depth_scale("tanh", [sc * 0.99, sc * 1.01], 0.05)
-    far = theory.depth_scale("tanh", 2.5, 0.05)
-    assert near.shape == (2,)
-    assert min(near) > 5 * far > 0
+    """tanh's edge at sigma_b = 0.05, sigma_w = sigma_c (1 -+ eps).
+
+    Ordered side: c* = 1, so xi = -1 / ln chi_1 with chi_1 = sw^2
+    E[tanh'(sqrt(q*) z)^2] computed here by scipy. For 0 < chi < 1,
+    1 - chi <= -ln chi <= (1 - chi) / chi, so chi <= xi (1 - chi) <= 1: xi
+    grows as 1 / (1 - chi_1), and 1 - chi_1 goes to 0 at the edge (chi_1 = 1
+    defines sigma_c). Chaotic side: against the Gauss-Hermite reference.
+    Tolerance: a quadrature error delta in chi is a relative error
+    delta / (1 - chi) in xi; rel=1e-6 holds down to 1 - chi ~ 4e-4 for the
+    module's delta ~ 1e-10."""
+    sb = 0.05
+    sc = theory.critical_sigma_w("tanh", sb)
+    gaps = []
+    for eps in (1e-1, 1e-2, 1e-3):
+        sw = sc * (1 - eps)
+        q = fixed_point(math.tanh, sw, sb)
+        chi = sw**2 * gauss(lambda u: (1 - math.tanh(u) ** 2) ** 2, q)
+        xi = theory.depth_scale("tanh", sw, sb)
+        assert xi == pytest.approx(-1 / math.log(chi), rel=1e-6)
+        assert chi <= xi * (1 - chi) <= 1
+        gaps.append(1 - chi)
+    assert gaps[0] > gaps[1] > gaps[2] > 0 and 1 / gaps[2] > 2000  # so xi > 2000 * chi
+    for eps in (1e-1, 1e-2):
+        sw = sc * (1 + eps)
+        assert theory.depth_scale("tanh", sw, sb) == pytest.approx(gauss_hermite_depth_scale(sw, sb), rel=1e-6)
+    both = theory.depth_scale("tanh", [sc * (1 - 1e-3), sc * (1 + 1e-3)], sb)
+    assert both.shape == (2,)
 
 
 def test_bad_arguments():
