@@ -414,3 +414,38 @@ def test_a_stack_also_held_by_another_layer_counts_once(n):
     model = keras.Model(inp, stack(_Processor(stack, name="processor")(inp)))
     roles, _ = detect_roles(model)
     assert sum(count_blocks(roles)) == n
+
+
+# ------------------------------------------------------ list-indexed role paths
+
+
+@keras.saving.register_keras_serializable(package="keras_inits_tests")
+class SeqMLPBlock(keras.layers.Layer):
+    """A block whose MLP is a keras Sequential (Flux, ViTDet, SAM)."""
+
+    def __init__(self, d=8, **kwargs):
+        super().__init__(**kwargs)
+        self.attn = keras.layers.MultiHeadAttention(2, 4, name="attn")
+        self.mlp = keras.Sequential([keras.layers.Dense(16), keras.layers.Activation("gelu"),
+                                     keras.layers.Dense(16), keras.layers.Dense(d)])
+
+    def call(self, x):
+        x = x + self.attn(x, x)
+        return x + self.mlp(x)
+
+
+def test_integer_path_parts_index_a_sequentials_layers():
+    from keras_inits.structure.roles import resolve
+
+    ki.register_roles(SeqMLPBlock, {"mlp.layers.0": "ffn_in", "mlp.layers.-1": "ffn_out"})
+    inp = keras.Input((5, 8))
+    model = keras.Model(inp, SeqMLPBlock(name="blk")(inp))
+    block = model.get_layer("blk")
+    first, middle, last = (block.mlp.layers[i] for i in (0, 2, 3))
+    assert resolve(block, "mlp.layers.0") is first and resolve(block, "mlp.layers.-1") is last
+    assert resolve(block, "mlp.layers.7") is None and resolve(block, "mlp.layers.x") is None
+    roles, skipped = detect_roles(model)
+    by_var = {id(r.variable): r.role for r in roles}
+    assert by_var[id(first.kernel)] == "ffn_in" and by_var[id(last.kernel)] == "ffn_out"
+    assert id(middle.kernel) not in by_var  # not named: listed, not guessed
+    assert any(name in (middle.name, middle.kernel.path) for name, _ in skipped)

@@ -874,10 +874,12 @@ FAMILIES = [
         "register_tokens": "embedding",  # optional (num_register_tokens > 0)
     }, None),
 
-    # ViTDet (SAM's image encoder). Left out: mlp_block.dense_net, a keras
-    # Sequential whose two Dense layers are not attributes (no attribute path
-    # reaches them, and the Sequential as a whole cannot take one role).
+    # ViTDet (SAM's image encoder). The MLP is a keras Sequential
+    # (mlp_block.dense_net): its first and last Dense by index. Left out: the
+    # middle Dense layers of an MLP with more than one hidden layer.
     (_M + "vit_det.vit_layers", "WindowedTransformerEncoder", {
+        "mlp_block.dense_net.layers.0": "ffn_in",
+        "mlp_block.dense_net.layers.-1": "ffn_out",
         "attention.qkv": "qkv",
         "attention.projection": "o",
         "attention.add_decomposed_relative_pe.rel_pos_h": "position",  # optional (use_rel_pos)
@@ -1085,11 +1087,13 @@ FAMILIES = [
     }, None),
 
     # SAM mask decoder (two-way transformer: tokens self-attend, attend to the
-    # image, and the image attends back to the tokens). Left out: mlp_block, a
-    # sam_layers.MLP holding a keras Sequential (its Dense layers are not
-    # attributes). Note: SAMBackbone's graph does not call the mask decoder
-    # (SAMImageSegmenter does).
+    # image, and the image attends back to the tokens). Its MLP is a
+    # sam_layers.MLP holding a keras Sequential: first and last Dense by
+    # index (middle ones left out). Note: SAMBackbone's graph does not call
+    # the mask decoder (SAMImageSegmenter does).
     (_M + "sam.sam_layers", "TwoWayMultiHeadAttention", {
+        "mlp_block.mlp_block.layers.0": "ffn_in",
+        "mlp_block.mlp_block.layers.-1": "ffn_out",
         "self_attention.query_proj": "q",
         "self_attention.key_proj": "k",
         "self_attention.value_proj": "v",
@@ -1269,10 +1273,14 @@ FAMILIES = [
     }, None),
     # (AdjustablePositionEmbedding subclasses keras_hub's PositionEmbedding.)
 
-    # Flux. DoubleStreamBlock: image and text streams with a joint attention.
-    # Left out: image_mod / text_mod (modulation projections) and image_mlp /
-    # text_mlp (keras Sequentials: their Dense layers are not attributes).
+    # Flux. DoubleStreamBlock: image and text streams with a joint attention;
+    # each stream's MLP is a keras Sequential [Dense, gelu, Dense] (by index).
+    # Left out: image_mod / text_mod (modulation projections).
     (_M + "flux.flux_layers", "DoubleStreamBlock", {
+        "image_mlp.layers.0": "ffn_in",
+        "image_mlp.layers.-1": "ffn_out",
+        "text_mlp.layers.0": "ffn_in",
+        "text_mlp.layers.-1": "ffn_out",
         "image_attn.qkv": "qkv",
         "image_attn.proj": "o",
         "image_attn.norm.query_norm": "norm",

@@ -81,7 +81,9 @@ def register_roles(layer_cls, roles: dict, *, part: str | None = None,
 
     Args:
         layer_cls: a ``keras.layers.Layer`` subclass (subclasses inherit it).
-        roles: attribute path (dotted: ``"attention.query_dense"``) -> role,
+        roles: attribute path (dotted: ``"attention.query_dense"``; an
+            integer part indexes a list, ``"mlp.layers.-1"`` is the last
+            layer of a Sequential held as ``mlp``) -> role,
             one of ``embedding, position, q, k, v, qkv, o, ffn_in, ffn_gate,
             ffn_out, norm, head``. A path resolves, on an instance, to a layer
             (its kernel/bias/gamma/beta/embeddings get the role) or to a
@@ -144,9 +146,21 @@ def adapter_for(layer) -> Adapter | None:
 
 
 def resolve(obj, path: str):
-    """Follow a dotted attribute path; None where it does not resolve."""
+    """Follow a dotted attribute path; None where it does not resolve.
+
+    A part that is an integer indexes a list or tuple (negative from the
+    end): ``"mlp.layers.0"`` and ``"mlp.layers.-1"`` are the first and last
+    layers of a ``keras.Sequential`` held as ``mlp``; ``"query_layers.-1"``
+    the last layer of a list attribute.
+    """
     for part in path.split("."):
-        obj = getattr(obj, part, None)
+        if isinstance(obj, (list, tuple)):
+            try:
+                obj = obj[int(part)]
+            except (ValueError, IndexError):
+                return None
+        else:
+            obj = getattr(obj, part, None)
         if obj is None:
             return None
     return obj
