@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_inits as ki
-from tests.helpers import assert_config_roundtrip, dtype_sweep, to_numpy
+from tests.helpers import UNIT_ROUNDOFF, assert_config_roundtrip, dtype_sweep, to_numpy
 
 
 @pytest.mark.parametrize(
@@ -110,6 +110,8 @@ def test_bfloat16_policy_layer():
     layer = keras.layers.Conv2D(8, 3, kernel_initializer="delta_orthogonal")
     layer.build((None, 6, 6, 4))
     assert keras.backend.standardize_dtype(layer.kernel.dtype) == "bfloat16"
+    check_delta_orthogonal(to_numpy(keras.ops.cast(layer.kernel, "float32")).astype("float64"),
+                           UNIT_ROUNDOFF["bfloat16"] + UNIT_ROUNDOFF["float32"])
 
 
 def test_save_and_load(tmp_path):

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import keras_inits as ki
-from tests.helpers import Z, float_dtypes, to_numpy
+from tests.helpers import Z, assert_float_dtype, assert_moments, float_dtypes, to_numpy
+from tests.initializers.test_structured import zero_reference
 
 # Few examples: each draws a kernel on the backend (JAX compiles per shape,
 # about 1 s each, so it gets fewer).
@@ -69,13 +70,33 @@ def test_xavier_any_valid_arguments(shape, gain, seed, uniform):
                   "uniform" if uniform else "normal")
 
 
+def dtype_check(name, shape):
+    """The values' structure or moments for a (fan_in, fan_out) Dense shape."""
+    n_in, n_out = shape
+
+    def check(x, tol):
+        if name == "KaimingNormal":
+            assert_moments(x, math.sqrt(2.0 / n_in), rounding=tol)
+        elif name == "XavierUniform":
+            std = math.sqrt(2.0 / (n_in + n_out))
+            assert_moments(x, std, dist="uniform", rounding=tol)
+            assert np.abs(x).max() <= math.sqrt(3) * std * (1 + tol)
+        elif name == "ZerO":  # the paper's matrix from scipy's Hadamard
+            np.testing.assert_allclose(x, zero_reference(n_in, n_out), rtol=tol)
+        else:  # Sparse(0.1, 0.01): ceil(0.1 * n_in) zeros per unit
+            np.testing.assert_array_equal((x == 0).sum(axis=0), math.ceil(round(0.1 * n_in, 9)))
+            assert_moments(x[x != 0], 0.01, rounding=tol)
+
+    return check
+
+
 @SETTINGS
 @given(dtype=st.sampled_from(float_dtypes()), shape=dense_shapes,
        name=st.sampled_from(["KaimingNormal", "XavierUniform", "ZerO", "Sparse"]))
-def test_every_float_dtype_is_kept_and_finite(dtype, shape, name):
-    values = getattr(ki, name)()(shape, dtype=dtype)
-    assert keras.backend.standardize_dtype(values.dtype) == dtype  # not upcast
-    assert np.isfinite(to_numpy(keras.ops.cast(values, "float32"))).all()
+def test_every_float_dtype_is_kept_finite_and_right(dtype, shape, name):
+    # One instance for both calls: unseeded, it repeats its seed (Keras).
+    init = getattr(ki, name)()
+    assert_float_dtype(lambda: init, shape, dtype, dtype_check(name, shape))
 
 
 @SETTINGS
