@@ -92,31 +92,42 @@ def _chunk_seed(seed, j):
     return seed if j == 0 or seed is None else variable_seed(seed, f"chunk{j}")
 
 
+def _signed_qr(a):
+    """Q of the reduced QR of `a`, each column times the sign of R's diagonal
+    (Mezzadri 2007), in ``keras.ops``."""
+    q, r = ops.qr(a, mode="reduced")
+    return q * ops.sign(ops.diagonal(r))[None, :]
+
+
 def orthogonal(rows: int, cols: int, seed) -> np.ndarray:
     """A float32 (rows, cols) numpy matrix with orthonormal rows (rows <= cols)
-    or columns, Haar-distributed, computed on the host.
+    or columns, Haar-distributed, from a (max, min) ``keras.random.normal``
+    draw ``A`` (made as :func:`draw` makes it).
 
-    ``A``, a (max, min) ``keras.random.normal`` draw (made as :func:`draw`
-    makes it), is replaced by its orthogonal polar factor
-    ``Q = A (A^T A)^(-1/2)`` (float64; one matrix product and the
-    eigendecomposition of the small Gram matrix). For any orthogonal ``U``,
-    ``UA`` is distributed as ``A`` and its polar factor is ``UQ``, so ``Q``'s
-    distribution is invariant under rotations: Haar, like the sign-corrected
-    QR of :func:`keras_inits.initializers.orthogonal.orthogonal_matrix` (a
-    different matrix from the same draw). It is computed here because it
-    needs no per-shape compilation on JAX (a QR there was one XLA program per
-    kernel shape) and, for ResNet50's tall conv kernels (4608 x 512), is 3-5x
-    faster than a QR in numpy. A Gram matrix too ill-conditioned to invert
-    (eigenvalue ratio below 1e-12, never seen for a Gaussian draw) falls back
-    to the sign-corrected QR.
+    Backend-specific, by what measured fastest on ResNet50's 54 kernel
+    shapes (2-core CPU, same process, both ways): on TensorFlow the
+    sign-corrected QR of ``A`` in ``keras.ops`` (5.3 s; exactly
+    :func:`keras_inits.initializers.orthogonal.orthogonal_matrix`); on JAX and
+    torch, whose CPU QR is slow (JAX 38 s, and one XLA compilation per
+    shape; torch 24 s), the orthogonal polar factor ``Q = A (A^T A)^(-1/2)``
+    in float64 numpy (5-10 s: one matrix product and the eigendecomposition
+    of the small Gram matrix). For any orthogonal ``U``, ``UA`` is
+    distributed as ``A`` and its polar factor is ``UQ``, so ``Q`` is
+    Haar-distributed too (a different matrix from the same draw). A Gram
+    matrix too ill-conditioned to invert (eigenvalue ratio below 1e-12,
+    never seen for a Gaussian draw) falls back to the QR.
     """
     big, small = max(rows, cols), min(rows, cols)
-    a = draw(keras.random.normal, (big, small), seed).astype(np.float64)
-    w, v = np.linalg.eigh(a.T @ a)
-    if small and w[0] > w[-1] * 1e-12:
-        q = a @ ((v / np.sqrt(w)) @ v.T)
+    a = draw(keras.random.normal, (big, small), seed)
+    if keras.backend.backend() == "tensorflow":
+        q = to_host(_signed_qr(ops.convert_to_tensor(a)))
     else:
-        q, r = np.linalg.qr(a, mode="reduced")
-        q = q * np.where(np.diagonal(r) < 0, -1.0, 1.0)[None, :]
+        a = a.astype(np.float64)
+        w, v = np.linalg.eigh(a.T @ a)
+        if small and w[0] > w[-1] * 1e-12:
+            q = a @ ((v / np.sqrt(w)) @ v.T)
+        else:
+            q, r = np.linalg.qr(a, mode="reduced")
+            q = q * np.where(np.diagonal(r) < 0, -1.0, 1.0)[None, :]
     q = q.T if rows < cols else q
     return q.astype(np.float32)
