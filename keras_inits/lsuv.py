@@ -617,14 +617,15 @@ def data_dependent_init(
 
     Args:
         model, data, layers, batch_size, verbose: as in :func:`lsuv`.
-        eps: a unit whose std is below `eps` is dead on this batch: error.
+        eps: a unit whose std is below `eps` is constant on this batch: it is
+            centred but not scaled, and the report's note counts such units.
 
     Returns:
         An :class:`InitReport` (whole-output variance before and after).
 
     Raises:
-        ValueError: bad data, or a unit with (near) zero variance (its layer
-            named); every weight is then restored bitwise.
+        ValueError: bad data, or a layer with NaN/inf outputs (named); every
+            weight is then restored bitwise.
 
     Reference:
         Krähenbühl, Doersch, Donahue, Darrell 2015, "Data-dependent
@@ -642,18 +643,25 @@ def data_dependent_init(
     def step(layer, label, call):
         with pre_activation(layer) as fused:
             out = _units_last(layer, call(), label)
-            mean, std = _unit_stats(layer, out)
-            smallest = float(np.min(std)) if std.size else math.nan
-            if not math.isfinite(smallest) or smallest < eps:
+            if not out.size or not np.all(np.isfinite(out)):
                 raise ValueError(
-                    f"Layer {label!r} has a unit with std {smallest:.3g} < eps={eps:g} on "
-                    "this batch (dead unit or constant data): cannot normalize it. Every "
-                    "weight was restored."
+                    f"Layer {label!r} produced NaN or inf outputs on this batch: cannot "
+                    "normalize it. Every weight was restored."
                 )
+            mean, std = _unit_stats(layer, out)
+            # A unit constant on this batch (a learned query token, a timestep
+            # embedding of a constant timestep, a dead ReLU upstream) cannot be
+            # scaled to variance 1: it is centred and keeps its scale.
+            constant = std < eps
+            std = np.where(constant, 1.0, std)
             before = float(np.var(out))
             kernel = graph.kernel_of(layer)
             assign(kernel, to_host(kernel, np.float64) / _kernel_order(layer, std))
             note = "pre-activation" if fused else ""
+            if np.any(constant):
+                note = ", ".join(x for x in (note, f"{int(np.sum(constant))} of {constant.size} "
+                                             f"units constant on this batch (std < {eps:g}): "
+                                             "centred, not scaled") if x)
             bias = getattr(layer, "bias", None)
             if bias is not None and _bias_aligned(layer, std, bias) is None:
                 note = ", ".join(x for x in (note, "bias is not one entry per unit: mean "

@@ -238,7 +238,7 @@ def zero_residual(
                 report.add(layer.path or layer.name, "kernel = 0", before=before, after=0.0,
                            stat="kernel std", note=f"{name} (branch end by role)")
         if zero_head:
-            _zero_head(report, model, branches)
+            _zero_head(report, model, branches, blocks)
     if mode == "fixup":
         report.notes.append(
             f"Fixup: L = {len(branches)} branches. Keras layers lack Fixup's scalar "
@@ -323,12 +323,18 @@ def _check_known_tail(branch):
         )
 
 
-def _zero_head(report, model, branches):
+def _zero_head(report, model, branches, blocks=()):
     inside = [layer for b in branches for layer in b.layers + b.skip_layers]
+    # Blocks found by role: the layer that holds a branch end is a block too.
+    ends = [layer for _, block_ends in blocks for layer, _ in block_ends]
     order = graph.all_layers(model)
-    last_block = max(
-        (i for i, layer in enumerate(order) if graph._contains(inside, layer)), default=-1
-    )
+
+    def in_block(layer):
+        return graph._contains(inside, layer) or any(
+            graph._contains(ends, sub) for sub in graph.sublayers(layer)
+        )
+
+    last_block = max((i for i, layer in enumerate(order) if in_block(layer)), default=-1)
     heads = [
         layer for layer in order[last_block + 1:]
         if graph.has_kernel(layer) and not graph._contains(inside, layer)

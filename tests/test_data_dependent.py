@@ -39,14 +39,50 @@ def test_conv_units_and_unsupported_listed():
     np.testing.assert_allclose(z.var(0), 1.0, atol=1e-3)
 
 
-def test_dead_unit_fails_and_restores():
+def test_constant_unit_is_centred_not_scaled_and_noted():
+    # Unit 0 of the first layer has a zero kernel column and bias 0.7: it
+    # outputs 0.7 for every row. It is centred (bias 0) and keeps its
+    # (zero) kernel; the other units get mean 0, variance 1.
     model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(4), keras.layers.Dense(2)])
-    kernel = to_numpy(model.layers[0].kernel).copy()
+    dense = model.layers[0]
+    kernel = to_numpy(dense.kernel).copy()
     kernel[:, 0] = 0.0
-    model.layers[0].kernel.assign(kernel)
+    dense.kernel.assign(kernel)
+    dense.bias.assign(np.array([0.7, 0.1, 0.2, 0.3], "float32"))
+    report = ki.data_dependent_init(model, X, verbose=0)
+    assert "1 of 4 units constant" in report.rows[0].note
+    z = X @ to_numpy(dense.kernel) + to_numpy(dense.bias)
+    np.testing.assert_array_equal(to_numpy(dense.kernel)[:, 0], 0.0)
+    np.testing.assert_allclose(z[:, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(z[:, 1:].mean(0), 0.0, atol=1e-3)
+    np.testing.assert_allclose(z[:, 1:].var(0), 1.0, atol=1e-3)
+
+
+def test_nan_output_half_way_fails_and_restores_every_weight(monkeypatch):
+    # The second layer's kernel holds an inf, so its output is not finite:
+    # the step fails after the first layer was already normalized (the spy
+    # sees its kernel written), and every weight is back bitwise.
+    import sys
+
+    import keras_inits._host as host
+
+    lsuv_module = sys.modules["keras_inits.lsuv"]
+
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+    kernel = to_numpy(model.layers[1].kernel).copy()
+    kernel[0, 0] = np.inf
+    model.layers[1].kernel.assign(kernel)
     before = [to_numpy(v).copy() for v in model.weights]
-    with pytest.raises(ValueError, match="dense"):
+    written = []
+
+    def spy(variable, value):
+        written.append(variable.path)
+        host.assign(variable, value)
+
+    monkeypatch.setattr(lsuv_module, "assign", spy)
+    with pytest.raises(ValueError, match="NaN or inf"):
         ki.data_dependent_init(model, X, verbose=0)
+    assert model.layers[0].kernel.path in written
     for a, v in zip(before, model.weights):
         np.testing.assert_array_equal(a, to_numpy(v))
 

@@ -94,7 +94,7 @@ class PriorBias(keras.initializers.Initializer):
             values = np.log(np.asarray(self.prior, dtype="float64"))
         else:
             values = np.full(shape, math.log(self.prior / (1.0 - self.prior)))
-        return ops.convert_to_tensor(values.astype("float32"), dtype=dtype)
+        return ops.convert_to_tensor(values.astype(compute_dtype(dtype)), dtype=dtype)
 
     def get_config(self):
         return {"prior": self.prior}

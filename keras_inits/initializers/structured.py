@@ -99,12 +99,13 @@ def hadamard_block(rows: int, cols: int, order: int) -> np.ndarray:
     return (1 - 2 * parity).astype("float32")
 
 
-def zero_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """ZerO's matrix in Keras layout (n_in, n_out); see :class:`ZerO`."""
+def zero_matrix(n_in: int, n_out: int, dtype: str = "float32") -> np.ndarray:
+    """ZerO's matrix in Keras layout (n_in, n_out), computed in `dtype`; see :class:`ZerO`."""
     if n_out <= n_in:
-        return np.eye(n_in, n_out, dtype="float32")
+        return np.eye(n_in, n_out, dtype=dtype)
     c = math.ceil(math.log2(n_out))
-    paper = hadamard_block(n_out, n_in, 2**c) / np.float32(2.0 ** (c / 2.0))  # (out, in)
+    scale = np.asarray(2.0 ** (c / 2.0), dtype=dtype)
+    paper = hadamard_block(n_out, n_in, 2**c).astype(dtype) / scale  # (out, in)
     return np.ascontiguousarray(paper.T)
 
 
@@ -159,7 +160,7 @@ class ZerO(keras.initializers.Initializer):
             return ops.zeros(shape, dtype=dtype)
         if len(shape) == 2 and shape[1] <= shape[0]:
             return ops.eye(shape[0], shape[1], dtype=dtype)  # no host round trip
-        matrix = zero_matrix(shape[-2], shape[-1])
+        matrix = zero_matrix(shape[-2], shape[-1], compute_dtype(dtype))
         if len(shape) == 2:
             return ops.convert_to_tensor(matrix, dtype=dtype)
         centred = at_centre(ops.convert_to_tensor(matrix, dtype=compute_dtype(dtype)), shape)
