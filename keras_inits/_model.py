@@ -109,15 +109,26 @@ def ensure_built(model, x=None):
 
 
 @contextlib.contextmanager
-def atomic_weights(model):
+def atomic_weights(model, report=None):
     """Restore every weight of `model` bitwise if the block raises.
 
     Also refuses to finish with a NaN/inf weight: the block's end checks
     every variable and, if one is not finite, restores all and raises.
+    When the block succeeds, the saved copies of derived weights (keras_hub's
+    DINOv2/SAM3 position tables, ``structure.roles.sync_derived``) are set
+    from the weights the block changed; `report` gets a note for each.
     """
     saved = [(v, ops.convert_to_numpy(v)) for v in model.weights]
     try:
         yield
+        changed = {id(v) for v, value in saved
+                   if not np.array_equal(ops.convert_to_numpy(v), value)}
+        if changed:
+            from keras_inits.structure.roles import sync_derived
+
+            notes = sync_derived(model, changed)
+            if report is not None:
+                report.notes.extend(notes)
         for v, _ in saved:
             if "float" in str(v.dtype) and not np.all(np.isfinite(ops.convert_to_numpy(v))):
                 raise ValueError(

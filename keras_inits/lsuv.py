@@ -330,7 +330,7 @@ def _select(model, layers, report, unit_axis=None):
 
 
 def _run(model, x, targets, step, verbose, report):
-    with atomic_weights(model):
+    with atomic_weights(model, report):
         missed = _Calibrator(model, x, targets, step, verbose).run()
     for _, label in missed:
         report.skip(label, "not called by the forward pass on this batch")

@@ -419,7 +419,7 @@ def reinitialize(
     report = InitReport("reinitialize")
     trainable = {id(v) for v in model.trainable_weights}
     structure = []  # detect_roles(model), computed once if a weight needs it
-    with atomic_weights(model):
+    with atomic_weights(model, report):
         for layer, variable in pairs:
             if id(variable) not in trainable and not _is_statistic(layer, variable):
                 report.skip(variable.path, "frozen (trainable=False): left alone")

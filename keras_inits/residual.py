@@ -213,7 +213,7 @@ def zero_residual(
         )
         return report
     seed_of = seed_for(model, seed)
-    with atomic_weights(model):
+    with atomic_weights(model, report):
         for branch in branches:
             frozen = [layer.name for layer in branch.layers + branch.skip_layers
                       if layer.weights and not layer.trainable]

@@ -732,7 +732,7 @@ def init_transformer(
     report.notes.append(f"found {n_enc} encoder and {n_dec} decoder blocks (L = {context.total})")
     seed_of = seed_for(model, seed) if seed is not None else (lambda variable: None)
     special = _mimetic(roles, seed_of, report.notes) if scheme == "mimetic" else {}
-    with atomic_weights(model):
+    with atomic_weights(model, report):
         values = []
         for r in roles:
             plan = ("mimetic", None) if id(r.variable) in special else _plan(r, context)

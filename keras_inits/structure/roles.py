@@ -135,6 +135,36 @@ def _load_hub_families():
                                      _check_roles("cross", cross))
 
 
+def sync_derived(model, changed) -> list[str]:
+    """Refresh the saved copy of every derived weight whose source changed.
+
+    `changed` holds the ids of the variables a step changed. For each layer
+    of a class in ``hub_families.DERIVED`` whose used weight is among them,
+    the saved weight is recomputed from it exactly as the layer's own
+    ``save_own_variables`` does. Returns one note per weight set.
+    """
+    from keras_inits.structure.hub_families import DERIVED
+
+    classes = {(module, name): rest for module, name, *rest in DERIVED}
+    notes = []
+    from keras_inits import graph
+
+    for layer in graph.sublayers(model)[1:]:
+        entry = next((classes[(c.__module__, c.__qualname__)] for c in type(layer).__mro__
+                      if (c.__module__, c.__qualname__) in classes), None)
+        if entry is None:
+            continue
+        used_name, saved_name, method, kwargs = entry
+        used, saved = getattr(layer, used_name, None), getattr(layer, saved_name, None)
+        if used is None or saved is None or id(used) not in changed:
+            continue
+        value = getattr(layer, method)(used, **{k: getattr(layer, a) for k, a in kwargs.items()})
+        saved.assign(value)
+        notes.append(f"{saved.path}: set from {used_name} (the copy {type(layer).__name__} "
+                     "saves; keras_hub writes it only when its signed change sum > epsilon)")
+    return notes
+
+
 def adapter_for(layer) -> Adapter | None:
     """The adapter registered for `layer`'s class or its nearest base, or None."""
     _load_hub_families()
