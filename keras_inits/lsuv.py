@@ -674,7 +674,14 @@ def data_dependent_init(
             else:
                 note = ", ".join(x for x in (note, _centre_through_norm(layer, mean / std, users))
                                  if x)
-            after = _variance(call(), label)
+            # Not _variance: a layer constant in every unit is centred to 0
+            # (variance 0 is then right, not an error).
+            after = float(np.var(_single_output(call(), label)))
+            if not math.isfinite(after):
+                raise ValueError(
+                    f"Layer {label!r} produced NaN or inf outputs after normalizing; every "
+                    "weight was restored."
+                )
         report.add(label, "unit mean 0, var 1", before=before, after=after,
                    stat="output var", note=note)
 

@@ -58,6 +58,30 @@ def test_constant_unit_is_centred_not_scaled_and_noted():
     np.testing.assert_allclose(z[:, 1:].var(0), 1.0, atol=1e-3)
 
 
+def test_layer_constant_in_every_unit_is_centred_and_the_step_succeeds():
+    # A second input is the same on every row (a timestep MLP fed one
+    # timestep): the layers on it are constant in every unit. Each is
+    # centred (its output becomes exactly 0), keeps its kernel and is noted;
+    # the layer on the varying input is normalized as usual. No error.
+    x_in, t_in = keras.Input((12,), name="x"), keras.Input((3,), name="t")
+    t1 = keras.layers.Dense(4, name="t1")(t_in)
+    t2 = keras.layers.Dense(2, name="t2")(t1)
+    h = keras.layers.Dense(2, name="h")(x_in)
+    model = keras.Model([x_in, t_in], keras.layers.Concatenate()([h, t2]))
+    kernels = {n: to_numpy(model.get_layer(n).kernel).copy() for n in ("t1", "t2")}
+    t = np.repeat(np.array([[0.3, -1.0, 2.0]], "float32"), len(X), axis=0)
+    report = ki.data_dependent_init(model, [X, t], verbose=0)
+    rows = {r.layer: r for r in report.rows}
+    assert rows["t1"].note == "4 of 4 units constant on this batch (std < 1e-06): centred, not scaled"
+    assert rows["t2"].note == "2 of 2 units constant on this batch (std < 1e-06): centred, not scaled"
+    assert rows["t1"].after == 0.0 and rows["t2"].after == 0.0
+    for name, kernel in kernels.items():
+        np.testing.assert_array_equal(to_numpy(model.get_layer(name).kernel), kernel)
+    out = to_numpy(model([X, t]))
+    np.testing.assert_allclose(out[:, 2:], 0.0, atol=1e-5)
+    np.testing.assert_allclose(out[:, :2].var(0), 1.0, atol=1e-3)
+
+
 def test_nan_output_half_way_fails_and_restores_every_weight(monkeypatch):
     # The second layer's kernel holds an inf, so its output is not finite:
     # the step fails after the first layer was already normalized (the spy
