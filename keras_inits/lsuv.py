@@ -279,7 +279,9 @@ class _Calibrator:
             if id(s) in self.labels and id(s) not in self.done
         ]
         if len(subs) == 1 and subs[0] is layer:
-            self._calibrate(layer, call)
+            out = self._calibrate(layer, call)
+            if out is not None:  # the step's last call, with the final weights
+                return out
         elif subs:
             for sub in self._call_order(layer, subs, call):
                 if sub is layer:
@@ -309,10 +311,13 @@ class _Calibrator:
         return seen[0][1]
 
     def _calibrate(self, layer, call):
-        self.step(layer, self.labels[id(layer)], call)
+        """Run the step; return what it returns: None, or the layer's output
+        with its final weights (the walk then need not call it again)."""
+        out = self.step(layer, self.labels[id(layer)], call)
         self.done.add(id(layer))
         if self.progbar is not None:
             self.progbar.add(1)
+        return out
 
 
 def _select(model, layers, report, unit_axis=None):
@@ -676,7 +681,8 @@ def data_dependent_init(
                                  if x)
             # Not _variance: a layer constant in every unit is centred to 0
             # (variance 0 is then right, not an error).
-            after = float(np.var(_single_output(call(), label)))
+            final = call()
+            after = float(np.var(_single_output(final, label)))
             if not math.isfinite(after):
                 raise ValueError(
                     f"Layer {label!r} produced NaN or inf outputs after normalizing; every "
@@ -684,6 +690,9 @@ def data_dependent_init(
                 )
         report.add(label, "unit mean 0, var 1", before=before, after=after,
                    stat="output var", note=note)
+        # Measured with a fused activation bypassed, `final` is not the
+        # layer's output; without one it is, and the walk reuses it.
+        return None if fused else final
 
     _run(model, x, targets, step, verbose, report)
     return report

@@ -21,6 +21,25 @@ def test_every_unit_mean_zero_var_one():
         h = to_numpy(layer.activation(z))
 
 
+def test_unfused_chain_every_unit_mean_zero_var_one():
+    # No fused activations: the walk reuses each step's last output as the
+    # layer's output, so the next layer must be normalized on the already
+    # normalized input (checked from the weights, one layer at a time).
+    model = keras.Sequential([
+        keras.Input((12,)), keras.layers.Dense(16), keras.layers.ReLU(),
+        keras.layers.Dense(8), keras.layers.Activation("tanh"), keras.layers.Dense(4),
+    ])
+    ki.data_dependent_init(model, X, verbose=0)
+    h = X
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            h = h @ to_numpy(layer.kernel) + to_numpy(layer.bias)
+            np.testing.assert_allclose(h.mean(0), 0.0, atol=1e-3)
+            np.testing.assert_allclose(h.var(0), 1.0, atol=1e-3)
+        else:
+            h = to_numpy(layer(h))
+
+
 def test_conv_units_and_unsupported_listed():
     inp = keras.Input((6, 6, 2))
     h = keras.layers.Conv2D(4, 3, name="conv")(inp)
