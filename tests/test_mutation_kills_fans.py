@@ -55,3 +55,55 @@ def test_layer_fans_errors_name_the_variable_and_the_layer():
     with pytest.raises(ValueError, match=r"of layer 'd' \(Dense\): it is not one of the "
                                          "layer's kernels"):
         layer_fans(dense, dense.bias)
+
+
+@pytest.mark.parametrize("axis", [2, -3])
+def test_compute_fans_axis_just_out_of_range_is_a_value_error(axis):
+    # Valid axes of a rank-2 shape are [-2, 2): 2 and -3 are the first outside.
+    from keras_inits.fans import compute_fans
+
+    with pytest.raises(ValueError, match=r"^Argument `in_axis` must hold axes in \[-2, 2\) "
+                                         r"for a rank-2 shape"):
+        compute_fans((3, 4), in_axis=axis, out_axis=1)
+
+
+@pytest.mark.parametrize("axis", [True, (1.0,), (0, 0.5)])
+def test_compute_fans_non_int_axes_are_refused(axis):
+    # A bool is an int subclass but not an axis; a float is not an axis even
+    # when it is in range.
+    from keras_inits.fans import compute_fans
+
+    with pytest.raises(ValueError, match="^Argument `out_axis` must hold axes"):
+        compute_fans((3, 4, 5), in_axis=0, out_axis=axis)
+
+
+@pytest.mark.parametrize("name", ["in_axis", "out_axis", "batch_axis"])
+def test_compute_fans_errors_name_the_argument(name):
+    from keras_inits.fans import compute_fans
+
+    axes = {"in_axis": 0, "out_axis": 1, "batch_axis": 2, name: 7}
+    with pytest.raises(ValueError, match=f"^Argument `{name}` must hold axes in "
+                                         rf"\[-3, 3\) for a rank-3 shape. Received: {name}=\(7,\)"):
+        compute_fans((3, 4, 5), **axes)
+
+
+@pytest.mark.parametrize("axes", [
+    {"in_axis": 0, "out_axis": 0, "batch_axis": 2},  # in & out only
+    {"in_axis": 0, "out_axis": 1, "batch_axis": 0},  # in & batch only
+    {"in_axis": 0, "out_axis": 1, "batch_axis": 1},  # out & batch only
+])
+def test_compute_fans_any_overlapping_pair_of_axis_sets_is_refused(axes):
+    from keras_inits.fans import compute_fans
+
+    with pytest.raises(ValueError, match="^Arguments `in_axis`, `out_axis` and `batch_axis` "
+                                         "must not share an axis"):
+        compute_fans((3, 4, 5), **axes)
+
+
+def test_einsum_fans_rank_error_states_the_equations_kernel_rank():
+    # "ab,bcd->acd" has kernel "bcd": input axis b, output axes c and d: rank 3.
+    from keras_inits.fans import einsum_fans
+
+    with pytest.raises(ValueError, match="^Argument `kernel_shape` has rank 2 but equation "
+                                         "'ab,bcd->acd' has a rank-3 kernel"):
+        einsum_fans("ab,bcd->acd", (4, 5))

@@ -31,3 +31,12 @@ def test_second_moment_is_exact_for_a_kink_at_zero():
 )
 def test_second_moment_of_gaussian_moments(fn, expected):
     assert second_moment(fn) == pytest.approx(expected, abs=1e-10)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu"])
+def test_a_non_number_param_error_names_the_nonlinearity(name):
+    from keras_inits.gain import calculate_gain
+
+    with pytest.raises(TypeError, match=f"^Argument `param` must be a number for "
+                                        f"nonlinearity='{name}'. Received: param='x'"):
+        calculate_gain(name, "x")
