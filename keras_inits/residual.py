@@ -279,9 +279,7 @@ def _apply(report, branch, mode, num_branches, seed_of):
                 f"({type(branch.opaque_layers[0]).__name__}) has kernels Fixup cannot "
                 "count or scale"
             )
-        kernels = branch.kernel_layers
-        if not kernels:
-            raise ValueError("the branch has no kernel layer for Fixup to scale")
+        kernels = branch.kernel_layers  # not empty: _check_known_tail found a last kernel
         factor = fixup_factor(num_branches, len(kernels))
         for layer in kernels[:-1]:
             _fixup_draw(report, layer, factor, seed_of, note)
