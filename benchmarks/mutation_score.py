@@ -122,6 +122,20 @@ def load_equivalents(diffs: dict[str, str], path: Path = EQUIVALENTS):
     return out, stale
 
 
+def equivalents_markdown(path: Path = EQUIVALENTS) -> str:
+    """The equivalents file as the README's list: one bullet per mutant,
+    ``name``: ``original`` -> ``mutated``: reason."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, diff, reason = (part.strip() for part in line.split(" | ", 2))
+        original, _, mutated = diff.partition(" -> ")
+        lines.append(f"- ``{name.removeprefix('keras_inits.')}``: ``{original} `` → "
+                     f"``{mutated} ``: {reason}")
+    return "\n".join(lines)
+
+
 def results(env) -> dict[str, str]:
     """``{mutant name: status}`` from ``mutmut results --all true``."""
     proc = subprocess.run(
@@ -168,7 +182,21 @@ def main(argv=None) -> int:
                         "adding tests, or to confirm timeouts); equivalents are not re-tested")
     parser.add_argument("--survivors", action="store_true",
                         help="list surviving mutants that are not listed as equivalent")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite the equivalents list in README.md from the file and exit")
     args = parser.parse_args(argv)
+    if args.readme:
+        readme = ROOT / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = "<!-- equivalents:start -->\n", "\n<!-- equivalents:end -->"
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        if not rest or not tail:
+            print(f"README.md has no {start.strip()} ... {end.strip()} block", file=sys.stderr)
+            return 1
+        readme.write_text(head + start + equivalents_markdown() + end + tail, encoding="utf-8")
+        print(f"README.md: {len(equivalents_markdown().splitlines())} equivalents listed")
+        return 0
     modules = args.module or list(MODULES)
     # One TensorFlow thread per process: see benchmarks/_mutmut_gc_freeze.py.
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -236,7 +236,9 @@ def _bias_means(out, bias_shape):
 
 def _variance(out, label):
     """Variance of a layer's whole output, checked: finite and positive."""
-    value = float(np.var(_single_output(out, label)))
+    out = _single_output(out, label)
+    # Checked before np.var, which warns on inf (inf - inf) before returning NaN.
+    value = float(np.var(out)) if np.all(np.isfinite(out)) else math.nan
     if not math.isfinite(value):
         raise ValueError(
             f"Layer {label!r} produced NaN or inf outputs; every weight was restored."

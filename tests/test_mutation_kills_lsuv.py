@@ -4,6 +4,8 @@ Each checks a value derived by hand or the documented report contents, not
 with the module's own formula. Models are tiny.
 """
 
+import importlib
+import sys
 import types
 
 import keras
@@ -262,3 +264,444 @@ def test_data_dependent_init_lists_a_layer_the_batch_never_reaches():
     model(X)
     report = ki.data_dependent_init(model, X, verbose=0)
     assert dict(report.skipped)["unused"] == "not called by the forward pass on this batch"
+
+
+# --- lsuv's iteration, checked on scripted variances -------------------------
+#
+# The rescaling loop is tested with `_variance` replaced by a script of
+# values (the forward pass still runs): which iterate is kept, the bias kept
+# with it, how many iterations and measurements are made. Dense(2) on
+# x in {0, 2} (mean 1), kernel [[2, -2]]: unit u's mean is 2 w_u, so centring
+# to `target_mean` m sets the bias to m - s w_u (s the kernel scale).
+
+lsuv_module = importlib.import_module("keras_inits.lsuv")
+
+X2 = np.array([[0.0], [2.0], [0.0], [2.0]], "float32")
+
+
+def _dense2(bias=(0.0, 0.0)):
+    layer = keras.layers.Dense(2, name="d")
+    model = keras.Sequential([keras.Input((1,)), layer])
+    layer.kernel.assign(np.array([[2.0, -2.0]], "float32"))
+    layer.bias.assign(np.array(bias, "float32"))
+    return model, layer
+
+
+def _script(monkeypatch, values):
+    """Replace lsuv's variance by `values`, in order; return the call log."""
+    calls = []
+
+    def fake(out, label):
+        calls.append(label)
+        if len(calls) > len(values):
+            raise AssertionError(f"measured {len(calls)} times, scripted {len(values)}")
+        return values[len(calls) - 1]
+
+    monkeypatch.setattr(lsuv_module, "_variance", fake)
+    return calls
+
+
+def test_lsuv_keeps_the_best_iterate_and_its_centred_bias(monkeypatch):
+    # variances: start 4, s=0.5 -> 1.5 (best), then 3 and 3; restoring s=0.5
+    # re-measures once more. Bias centred for s=0.5: m - 0.5 * 2 * [1, -1].
+    model, layer = _dense2()
+    calls = _script(monkeypatch, [4.0, 1.5, 3.0, 3.0, 1.5])
+    with pytest.warns(UserWarning, match="within 3 iterations"):
+        report = ki.lsuv(model, X2, target_var=1.0, tol=0.1, max_iters=3, orthonormal=False,
+                         target_mean=0.5, verbose=0)
+    (row,) = report.rows
+    assert (row.converged, row.iterations, row.scale, row.after) == (False, 3, 0.5, 1.5)
+    assert row.action == "lsuv" and row.note == ""
+    np.testing.assert_array_equal(to_numpy(layer.kernel), [[1.0, -1.0]])
+    np.testing.assert_allclose(to_numpy(layer.bias), [-0.5, 1.5], atol=1e-6)
+    assert len(calls) == 5
+
+
+def test_lsuv_keeps_the_start_and_its_centred_bias_when_no_iterate_is_better(monkeypatch):
+    # start 1.5 (best: |1.5 - 1| = 0.5 < |3 - 1|): scale 1, the start's bias
+    # (centred for s = 2: 0.5 - 2 * [1, -1]).
+    model, layer = _dense2()
+    _script(monkeypatch, [1.5, 3.0, 3.0, 1.5])
+    with pytest.warns(UserWarning):
+        report = ki.lsuv(model, X2, target_var=1.0, tol=0.1, max_iters=2, orthonormal=False,
+                         target_mean=0.5, verbose=0)
+    (row,) = report.rows
+    assert (row.scale, row.after, row.iterations) == (1.0, 1.5, 2)
+    np.testing.assert_array_equal(to_numpy(layer.kernel), [[2.0, -2.0]])
+    np.testing.assert_allclose(to_numpy(layer.bias), [-1.5, 2.5], atol=1e-6)
+
+
+def test_lsuv_keeps_the_first_of_equally_good_iterates(monkeypatch):
+    # s=0.5 -> 3, s=0.5/sqrt(3) -> 3: a tie; the first (s=0.5) is kept.
+    model, layer = _dense2()
+    _script(monkeypatch, [4.0, 3.0, 3.0, 3.0])
+    with pytest.warns(UserWarning):
+        report = ki.lsuv(model, X2, target_var=1.0, tol=0.1, max_iters=2, orthonormal=False,
+                         verbose=0)
+    assert report.rows[0].scale == 0.5
+    np.testing.assert_array_equal(to_numpy(layer.kernel), [[1.0, -1.0]])
+
+
+def test_lsuv_does_not_remeasure_when_the_last_iterate_is_the_best(monkeypatch):
+    model, layer = _dense2()
+    calls = _script(monkeypatch, [4.0, 3.0, 2.5])
+    with pytest.warns(UserWarning):
+        report = ki.lsuv(model, X2, target_var=1.0, tol=0.1, max_iters=2, orthonormal=False,
+                         verbose=0)
+    assert len(calls) == 3 and report.rows[0].after == 2.5
+    # s = 2 * 0.5 * sqrt(1/3): the last iterate's kernel is kept
+    np.testing.assert_allclose(to_numpy(layer.kernel), [[1 / 3**0.5, -1 / 3**0.5]], rtol=1e-6)
+
+
+def test_lsuv_rescales_cumulatively_until_within_tol(monkeypatch):
+    # 4 -> s = 0.5 -> 2 -> s = 0.5 / sqrt(2) -> 1.05 (within 0.1): 2 iterations.
+    model, layer = _dense2()
+    calls = _script(monkeypatch, [4.0, 2.0, 1.05])
+    report = ki.lsuv(model, X2, target_var=1.0, tol=0.1, max_iters=5, orthonormal=False,
+                     verbose=0)
+    (row,) = report.rows
+    assert (row.converged, row.iterations, len(calls)) == (True, 2, 3)
+    assert row.scale == pytest.approx(0.5 / 2**0.5, rel=1e-12)
+    np.testing.assert_allclose(to_numpy(layer.kernel), [[2**-0.5, -(2**-0.5)]], rtol=1e-6)
+
+
+def test_lsuv_default_is_ten_iterations(monkeypatch):
+    model, _ = _dense2()
+    _script(monkeypatch, [4.0] * 12)  # start, 10 iterates, the kept start re-measured
+    with pytest.warns(UserWarning, match="within 10 iterations"):
+        report = ki.lsuv(model, X2, orthonormal=False, verbose=0)
+    assert report.rows[0].iterations == 10
+
+
+def test_lsuv_tolerance_boundary_is_converged_without_iterating():
+    # Exact in binary: x = +-2, kernel 1, no bias: variance 4; target 2, tol 2.
+    layer = keras.layers.Dense(1, use_bias=False, name="d")
+    model = keras.Sequential([keras.Input((1,)), layer])
+    layer.kernel.assign(np.ones((1, 1), "float32"))
+    x = np.array([[-2.0], [2.0]], "float32")
+    report = ki.lsuv(model, x, target_var=2.0, tol=2.0, orthonormal=False, verbose=0)
+    (row,) = report.rows
+    assert (row.converged, row.iterations, row.scale, row.after) == (True, 0, 1.0, 4.0)
+
+
+def test_lsuv_kernel_is_scaled_in_float64_and_cast_once():
+    layer = keras.layers.Dense(16, name="d")
+    model = keras.Sequential([keras.Input((6,)), layer])
+    start = to_numpy(layer.kernel).astype(np.float64)
+    report = ki.lsuv(model, X, target_var=0.7, tol=1e-4, orthonormal=False, verbose=0)
+    expected = (start * report.rows[0].scale).astype(np.float32)
+    np.testing.assert_array_equal(to_numpy(layer.kernel), expected)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    ({"target_var": -1.0}, "target_var"), ({"tol": 0.0}, "tol"),
+    ({"target_mean": "a"}, "target_mean"), ({"max_iters": 2.5}, "max_iters"),
+    ({"max_iters": True}, "max_iters"),
+])
+def test_lsuv_argument_errors_name_the_argument(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=rf"Argument `{name}`"):
+        ki.lsuv(_dense2()[0], X2, verbose=0, **kwargs)
+
+
+def test_lsuv_one_iteration_is_allowed():
+    model, _ = _dense2()
+    report = ki.lsuv(model, X2, max_iters=1, target_mean=0.0, orthonormal=False, verbose=0)
+    assert report.rows[0].iterations == 1
+
+
+def test_lsuv_checks_the_seed_even_without_orthonormal_draws():
+    with pytest.raises(TypeError, match=r"Argument `seed` must be an int or None. Received: seed='s'"):
+        ki.lsuv(_dense2()[0], X2, orthonormal=False, seed="s", verbose=0)
+
+
+class _KernelNoBias(keras.layers.Layer):
+    """A custom kernel layer: no orthonormal view, no `bias` attribute."""
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], 3), name="kernel")
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.kernel)
+
+
+@pytest.mark.parametrize("target_mean,layer,note", [
+    (0.0, lambda: _KernelNoBias(name="d"), "no orthonormal view (kept kernel), no bias to centre"),
+    (None, lambda: keras.layers.Dense(3, use_bias=False, name="d"), ""),
+    (0.0, lambda: keras.layers.Dense(3, name="d"), ""),
+    (None, lambda: keras.layers.Dense(3, activation="relu", name="d"), "pre-activation"),
+])
+def test_lsuv_report_notes(target_mean, layer, note):
+    model = keras.Sequential([keras.Input((6,)), layer()])
+    report = ki.lsuv(model, X, target_mean=target_mean, seed=0, verbose=0)
+    assert report.rows[0].note == note
+
+
+class _TwoOutputs(keras.layers.Dense):
+    """A Dense (with its bias) that returns its output twice, as a list."""
+
+    def call(self, x):
+        y = super().call(x)
+        return [y, y]
+
+    def compute_output_shape(self, input_shape):
+        shape = super().compute_output_shape(input_shape)
+        return [shape, shape]
+
+
+@pytest.mark.parametrize("step,kwargs", [
+    (ki.lsuv, {}), (ki.lsuv, {"target_mean": 0.0}), (ki.data_dependent_init, {}),
+])
+def test_a_kernel_layer_with_several_outputs_is_named(step, kwargs):
+    inp = keras.Input((6,))
+    a, _ = _TwoOutputs(3, name="two")(inp)
+    model = keras.Model(inp, a)
+    with pytest.raises(ValueError, match=r"^Layer 'two' returns list, not one tensor"):
+        step(model, X, verbose=0, **kwargs)
+
+
+def test_lsuv_names_a_layer_with_inf_outputs():
+    layer = keras.layers.Dense(2, name="big")
+    model = keras.Sequential([keras.Input((6,)), layer])
+    layer.kernel.assign(np.full((6, 2), 3e38, "float32"))
+    with pytest.raises(ValueError, match=r"^Layer 'big' produced NaN or inf outputs; every "
+                                         "weight was restored\\.$"):
+        ki.lsuv(model, np.abs(X) + 1.0, orthonormal=False, verbose=0)
+
+
+def test_lsuv_target_mean_on_channels_first_units():
+    # (batch, 4 channels, 5 steps): per-channel means are moved, on axis 1.
+    inp = keras.Input((3, 5))
+    layer = _ChannelsFirstDense(4, name="cf")
+    model = keras.Model(inp, layer(inp))
+    x = RNG.standard_normal((8, 3, 5)).astype("float32") + 1.0
+    ki.lsuv(model, x, target_mean=0.25, tol=1e-3, seed=0, verbose=0)
+    out = to_numpy(model(x))
+    np.testing.assert_allclose(out.mean(axis=(0, 2)), 0.25, atol=1e-4)
+
+
+class _CallsTwice(keras.layers.Layer):
+    """A composite layer that calls its Dense twice."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = keras.layers.Dense(6, name="inner")
+        self.other = keras.layers.Dense(6, name="other")
+
+    def call(self, x):
+        return self.other(self.inner(self.inner(x)))
+
+
+def test_a_sublayer_called_twice_is_calibrated_once():
+    inp = keras.Input((6,))
+    model = keras.Model(inp, _CallsTwice(name="c")(inp))
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["inner", "other"]
+
+
+# --- data_dependent_init: joined notes, the eps boundary, calls per layer ---
+
+def _ddi_note(layer, x, **kwargs):
+    inp = keras.Input(x.shape[1:])
+    model = keras.Model(inp, layer(inp))
+    return ki.data_dependent_init(model, x, verbose=0, **kwargs).rows[0].note
+
+
+def test_ddi_note_joins_pre_activation_and_constant_units():
+    layer = keras.layers.Dense(3, activation="relu", name="d")
+    layer.build((None, 6))
+    kernel = RNG.standard_normal((6, 3)).astype("float32")
+    kernel[:, 0] = 0.0
+    layer.kernel.assign(kernel)
+    assert _ddi_note(layer, X) == ("pre-activation, 1 of 3 units constant on this batch "
+                                   "(std < 1e-06): centred, not scaled")
+
+
+def test_ddi_note_joins_pre_activation_and_an_einsum_bias_over_other_axes():
+    layer = keras.layers.EinsumDense("abc,cd->abd", (5, 3), bias_axes="b", activation="relu")
+    x = RNG.standard_normal((8, 5, 6)).astype("float32")
+    assert _ddi_note(layer, x) == "pre-activation, bias is not one entry per unit: mean not centred"
+
+
+def test_ddi_note_joins_pre_activation_and_a_bias_free_einsum():
+    layer = keras.layers.EinsumDense("ab,bc->ac", 3, activation="relu")
+    assert _ddi_note(layer, X) == "pre-activation, no bias: mean not centred"
+
+
+def test_ddi_note_joins_pre_activation_and_the_norm_it_was_centred_through():
+    inp = keras.Input((6,))
+    h = keras.layers.Dense(3, activation="relu", use_bias=False, name="d")(inp)
+    model = keras.Model(inp, keras.layers.BatchNormalization(name="bn")(h))
+    note = ki.data_dependent_init(model, X, verbose=0).rows[0].note
+    assert note == "pre-activation, no bias: centred through bn's moving mean (moving variance 1)"
+
+
+def test_ddi_unit_with_std_exactly_eps_is_scaled_not_constant():
+    # x = +-1, kernel 1: the unit's std is exactly 1 = eps (constant means std < eps).
+    layer = keras.layers.Dense(1, use_bias=False, name="d")
+    layer.build((None, 1))
+    layer.kernel.assign(np.ones((1, 1), "float32"))
+    note = _ddi_note(layer, np.array([[-1.0], [1.0]], "float32"), eps=1.0)
+    assert note == ("no bias and its output goes to the model's output, not to one "
+                    "BatchNormalization: mean not centred")
+
+
+def test_ddi_calls_each_unfused_layer_twice():
+    # Measure, then the final output the walk reuses: no third forward call.
+    inp = keras.Input((6,))
+    first, second = keras.layers.Dense(4, name="a"), keras.layers.Dense(3, name="b")
+    model = keras.Model(inp, second(first(inp)))
+    counts = {}
+    for layer in (first, second):
+        original = layer.call
+
+        def counted(*args, _layer=layer, _call=original, **kwargs):
+            counts[_layer.name] = counts.get(_layer.name, 0) + 1
+            return _call(*args, **kwargs)
+
+        layer.call = counted
+    ki.data_dependent_init(model, X, verbose=0)
+    assert counts == {"a": 2, "b": 2}
+
+
+# --- targets, labels, skip reasons, verbosity --------------------------------
+
+def test_skip_reasons_are_reported_verbatim():
+    inp = keras.Input((5, 4))
+    h = keras.layers.LSTM(6, name="lstm")(inp)
+    h = keras.layers.Dense(6, name="lora")(h)
+    h = keras.layers.Add()([h, keras.layers.Dense(6, name="zero")(h)])  # a zeroed branch
+    model = keras.Model(inp, keras.layers.Dense(3, name="head")(h))
+    model.get_layer("lora").enable_lora(2)
+    model.get_layer("zero").kernel.assign(np.zeros((6, 6), "float32"))
+    report = ki.lsuv(model, RNG.standard_normal((8, 5, 4)).astype("float32"), seed=0, verbose=0)
+    assert dict(report.skipped) == {
+        "lstm_cell": "recurrent cell: only feed-forward kernels are calibrated",
+        "lora": "kernel is not a float variable (LoRA-enabled or quantized)",
+        "zero": "kernel is all zeros (a residual branch zeroed on purpose?): kept zero",
+    }
+
+
+def test_ddi_skips_a_custom_kernel_layer_naming_its_type():
+    inp = keras.Input((6,))
+    h = _KernelNoBias(name="k")(inp)
+    model = keras.Model(inp, keras.layers.Dense(2, name="d")(h))
+    report = ki.data_dependent_init(model, X, verbose=0)
+    assert report.skipped == [("k", "_KernelNoBias: no per-unit kernel axis")]
+
+
+class _SameNames(keras.layers.Layer):
+    """Two kernel sublayers with the same name (hence the same path)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = keras.layers.Dense(6, name="d")
+        self.b = keras.layers.Dense(6, name="d")
+
+    def call(self, x):
+        return self.b(self.a(x))
+
+
+def test_kernel_layers_sharing_a_path_get_numbered_labels():
+    inp = keras.Input((6,))
+    block = _SameNames(name="blk")
+    model = keras.Model(inp, block(inp))
+    assert block.a.path == block.b.path
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == [block.a.path, f"{block.a.path}#2"]
+
+
+class _Holder(keras.layers.Layer):
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_a_kernel_layer_shared_by_two_blocks_is_calibrated_once():
+    shared = keras.layers.Dense(6, name="shared")
+    inp = keras.Input((6,))
+    model = keras.Model(inp, _Holder(shared, name="h2")(_Holder(shared, name="h1")(inp)))
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["shared"]
+
+
+class _OwnKernelAndInner(keras.layers.Layer):
+    """A kernel layer that also holds a kernel sublayer, called first."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = keras.layers.Dense(6, name="inner")
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(6, 3), name="kernel")
+
+    def call(self, x):
+        return keras.ops.matmul(self.inner(x), self.kernel)
+
+
+def test_a_kernel_layer_is_calibrated_after_its_kernel_sublayers():
+    inp = keras.Input((6,))
+    outer = _OwnKernelAndInner(name="outer")
+    model = keras.Model(inp, outer(inp))
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert [r.layer for r in report.rows] == ["inner", "outer"]
+    assert all(r.converged for r in report.rows)
+    assert abs(float(np.var(to_numpy(model(X)))) - 1.0) <= 0.1
+
+
+def test_layers_accepts_one_name_or_one_layer():
+    model, layer = _dense2()
+    assert [r.layer for r in ki.lsuv(model, X2, layers="d", verbose=0).rows] == ["d"]
+    assert [r.layer for r in ki.lsuv(model, X2, layers=layer, verbose=0).rows] == ["d"]
+
+
+@pytest.mark.parametrize("item,shown", [("nope", "'nope'"), ("foreign", "'foreign'")])
+def test_layers_error_names_the_item(item, shown):
+    model, _ = _dense2()
+    if item == "foreign":
+        item = keras.layers.Dense(2, name="foreign")
+    with pytest.raises(ValueError, match=rf"^Argument `layers` names {shown}, which is not "):
+        ki.lsuv(model, X2, layers=[item], verbose=0)
+
+
+class _Stdout:
+    def __init__(self, tty):
+        self.tty, self.text = tty, []
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text.append(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("stdout,expected", [
+    (_Stdout(True), 1), (_Stdout(False), 0), (types.SimpleNamespace(), 0),
+])
+def test_verbose_auto_follows_whether_stdout_is_a_terminal(monkeypatch, stdout, expected):
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert lsuv_module._resolve_verbose("auto") == expected
+
+
+@pytest.mark.parametrize("verbose,expected", [(0, 0), (1, 1), (True, 1), (False, 0)])
+def test_verbose_values(verbose, expected):
+    assert lsuv_module._resolve_verbose(verbose) == expected
+
+
+def test_verbose_2_is_refused():
+    with pytest.raises(ValueError, match=r"^Argument `verbose` must be 0, 1 or 'auto'. "
+                                         "Received: verbose=2$"):
+        lsuv_module._resolve_verbose(2)
+
+
+def test_progress_bar_counts_layers_and_is_silent_at_verbose_0(capsys):
+    model, _ = _dense2()
+    ki.lsuv(model, X2, verbose=0)
+    assert capsys.readouterr().out == ""
+    ki.lsuv(model, X2, verbose=1)
+    assert "/layer" in capsys.readouterr().out
