@@ -106,7 +106,7 @@ def load_equivalents(diffs: dict[str, str], path: Path = EQUIVALENTS):
     """
     by_function = defaultdict(dict)
     for name, diff in diffs.items():
-        by_function[_function(name)].setdefault(diff, name)
+        by_function[_function(name)].setdefault(diff.strip(), name)
     out, stale = {}, []
     if not path.exists():
         return out, stale
@@ -114,7 +114,8 @@ def load_equivalents(diffs: dict[str, str], path: Path = EQUIVALENTS):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         name, diff, reason = (part.strip() for part in line.split(" | ", 2))
-        match = name if diffs.get(name) == diff else by_function[_function(name)].get(diff)
+        match = (name if diffs.get(name, "").strip() == diff
+                 else by_function[_function(name)].get(diff))
         if match is None:
             stale.append(line)
         else:

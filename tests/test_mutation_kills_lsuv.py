@@ -266,6 +266,13 @@ def test_data_dependent_init_lists_a_layer_the_batch_never_reaches():
     assert dict(report.skipped)["unused"] == "not called by the forward pass on this batch"
 
 
+def test_lsuv_lists_a_layer_the_batch_never_reaches():
+    model = _Unused()
+    model(X)
+    report = ki.lsuv(model, X, seed=0, verbose=0)
+    assert dict(report.skipped)["unused"] == "not called by the forward pass on this batch"
+
+
 # --- lsuv's iteration, checked on scripted variances -------------------------
 #
 # The rescaling loop is tested with `_variance` replaced by a script of
@@ -311,7 +318,7 @@ def test_lsuv_keeps_the_best_iterate_and_its_centred_bias(monkeypatch):
                          target_mean=0.5, verbose=0)
     (row,) = report.rows
     assert (row.converged, row.iterations, row.scale, row.after) == (False, 3, 0.5, 1.5)
-    assert row.action == "lsuv" and row.note == ""
+    assert (row.action, row.stat, row.note) == ("lsuv", "output var", "")
     np.testing.assert_array_equal(to_numpy(layer.kernel), [[1.0, -1.0]])
     np.testing.assert_allclose(to_numpy(layer.bias), [-0.5, 1.5], atol=1e-6)
     assert len(calls) == 5
@@ -365,12 +372,21 @@ def test_lsuv_rescales_cumulatively_until_within_tol(monkeypatch):
     np.testing.assert_allclose(to_numpy(layer.kernel), [[2**-0.5, -(2**-0.5)]], rtol=1e-6)
 
 
-def test_lsuv_default_is_ten_iterations(monkeypatch):
+def test_lsuv_default_is_ten_iterations_and_warns_at_the_callers_line(monkeypatch):
     model, _ = _dense2()
     _script(monkeypatch, [4.0] * 12)  # start, 10 iterates, the kept start re-measured
-    with pytest.warns(UserWarning, match="within 10 iterations"):
+    with pytest.warns(UserWarning) as record:
         report = ki.lsuv(model, X2, orthonormal=False, verbose=0)
     assert report.rows[0].iterations == 10
+    (warning,) = [w for w in record if issubclass(w.category, UserWarning)]
+    assert warning.category is UserWarning
+    assert str(warning.message) == ("lsuv: layers ['d'] did not reach variance 1.0 +- 0.1 "
+                                    "within 10 iterations; each kept its best scale.")
+    # Not lsuv.py's own line. The caller's file exactly, except under
+    # mutmut, whose trampoline adds a frame between the test and the step.
+    assert warning.filename != lsuv_module.__file__
+    if "mutmut" not in sys.modules:
+        assert warning.filename == __file__
 
 
 def test_lsuv_tolerance_boundary_is_converged_without_iterating():
