@@ -195,8 +195,9 @@ def main(argv=None) -> int:
         if not rest or not tail:
             print(f"README.md has no {start.strip()} ... {end.strip()} block", file=sys.stderr)
             return 1
-        readme.write_text(head + start + equivalents_markdown() + end + tail, encoding="utf-8")
-        print(f"README.md: {len(equivalents_markdown().splitlines())} equivalents listed")
+        listing = equivalents_markdown()
+        readme.write_text(head + start + listing + end + tail, encoding="utf-8")
+        print(f"README.md: {len(listing.splitlines())} equivalents listed")
         return 0
     modules = args.module or list(MODULES)
     # One TensorFlow thread per process: see benchmarks/_mutmut_gc_freeze.py.

@@ -21,6 +21,8 @@ from keras_inits.lsuv import (
 )
 from tests.helpers import float_dtypes, to_numpy
 
+lsuv_module = importlib.import_module("keras_inits.lsuv")  # ki.lsuv is the function
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((64, 6)).astype("float32") * 2.0 + 1.0
 
@@ -281,7 +283,6 @@ def test_lsuv_lists_a_layer_the_batch_never_reaches():
 # x in {0, 2} (mean 1), kernel [[2, -2]]: unit u's mean is 2 w_u, so centring
 # to `target_mean` m sets the bias to m - s w_u (s the kernel scale).
 
-lsuv_module = importlib.import_module("keras_inits.lsuv")
 
 X2 = np.array([[0.0], [2.0], [0.0], [2.0]], "float32")
 

@@ -303,24 +303,15 @@ def test_zero_gamma_mode_zeroes_a_layer_scale():
     assert (row.layer, row.action) == ("ls", "layer scale = 0")
 
 
-def test_zero_last_on_a_norm_only_branch_says_it_has_no_kernel():
+@pytest.mark.parametrize("mode", ["zero_last", "fixup"])
+def test_a_norm_only_branch_says_it_has_no_kernel(mode):
     inp = keras.Input((W,))
     b = keras.layers.LayerNormalization(name="ln")(inp)
     model = keras.Model(inp, keras.layers.Add()([inp, b]))
     (branch,) = ki.graph.residual_branches(model)[0]
-    with pytest.raises(ValueError, match=rf"^zero_residual\(zero_last\) failed on {re.escape(branch.name)}: "
+    with pytest.raises(ValueError, match=rf"^zero_residual\({mode}\) failed on {re.escape(branch.name)}: "
                                          "the branch has no kernel layer$"):
-        ki.zero_residual(model, "zero_last")
-
-
-def test_fixup_on_a_norm_only_branch_says_it_has_no_kernel():
-    inp = keras.Input((W,))
-    b = keras.layers.LayerNormalization(name="ln")(inp)
-    model = keras.Model(inp, keras.layers.Add()([inp, b]))
-    (branch,) = ki.graph.residual_branches(model)[0]
-    with pytest.raises(ValueError, match=rf"^zero_residual\(fixup\) failed on {re.escape(branch.name)}: "
-                                         "the branch has no kernel layer$"):
-        ki.zero_residual(model, "fixup")
+        ki.zero_residual(model, mode)
 
 
 class _Wrap(keras.layers.Layer):
