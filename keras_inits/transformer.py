@@ -55,7 +55,7 @@ from keras_inits._model import (
     seed_for,
     variable_seed,
 )
-from keras_inits.fans import einsum_fans
+from keras_inits.fans import compute_fans, einsum_fans
 from keras_inits.initializers._base import check_choice, check_number
 from keras_inits.report import InitReport
 from keras_inits.structure.roles import BLOCK_ROLES, adapter_for, resolve
@@ -342,8 +342,8 @@ class _Detector:
             self._attention_roles(cross, block, part, True)
         self._add(layer._feedforward_intermediate_dense, "ffn_in", block, part)
         self._add(layer._feedforward_output_dense, "ffn_out", block, part)
-        for sub in graph.sublayers(layer)[1:]:
-            if isinstance(sub, NORM_TYPES) and id(sub) not in self.seen:
+        for sub in graph.sublayers(layer)[1:]:  # every norm in it (QK-norms included)
+            if isinstance(sub, NORM_TYPES):
                 self._norm(sub, (part, block))
         self._mark(layer)
         for sub in graph.sublayers(layer)[1:]:
@@ -431,11 +431,13 @@ def count_blocks(roles) -> tuple[int, int]:
 
 
 def _fans(role: Role) -> tuple[int, int]:
-    """True fans: einsum kernels from their equation, 2D kernels (in, out)."""
+    """True fans: einsum kernels from their equation, others by Keras'
+    convention (a 2D kernel (in, out); a Conv1D kernel (k, in, out), as in a
+    registered GPT-style block: (k * in, k * out))."""
     shape = tuple(role.variable.shape)
     if isinstance(role.layer, keras.layers.EinsumDense):
         return einsum_fans(role.layer.equation, shape)
-    return shape[0], shape[-1]
+    return compute_fans(shape)
 
 
 def deepnet_constants(n_enc: int, n_dec: int) -> dict[str, tuple[float, float]]:
@@ -705,8 +707,8 @@ def init_transformer(
                          f"Received: num_layers={num_layers!r}")
     std = check_number("initializer_range", initializer_range, positive=True)
     if not model.built or not model.weights:
-        raise ValueError(f"Model {model.name!r} is not built: call it on a batch or give it "
-                         "an Input first.")
+        raise ValueError(f"Model {model.name!r} is not built or has no weights: call it on a "
+                         "batch or give it an Input first.")
     roles, skipped = detect_roles(model)
     trainable = {id(v) for v in model.trainable_weights}
     frozen = [r for r in roles if id(r.variable) not in trainable]

@@ -344,3 +344,88 @@ def test_kaiming_stddev_with_one_axis_given_uses_the_conv_convention():
 def test_kaiming_stddev_fan_below_one_counts_as_one(shape):
     # std = gain / sqrt(max(1, fan)): relu gain sqrt(2).
     assert ki.KaimingNormal().stddev(shape) == pytest.approx(math.sqrt(2.0))
+
+
+# ------------------------------------------------- session 28: survivors ---
+
+def test_check_number_accepts_its_upper_bound():
+    # "at most upper": the bound itself is valid (MetaInit's momentum=1.0).
+    from keras_inits.initializers._base import check_number
+
+    assert check_number("momentum", 1.0, upper=1.0) == 1.0
+    with pytest.raises(ValueError, match=r"`momentum` must be at most 1.0"):
+        check_number("momentum", 1.0 + 2**-52, upper=1.0)
+
+
+def test_scaled_placeholders_are_documented_and_not_a_keras_distribution():
+    s = ki.Scaled(ki.KaimingNormal(seed=1), 0.5)
+    assert (s.scale, s.mode, s.distribution) == (1.0, "fan_in", "scaled")
+    with pytest.raises(ValueError, match="distribution"):
+        keras.initializers.VarianceScaling(distribution=s.distribution)
+
+
+def test_sparse_zeros_are_spread_uniformly_over_rows():
+    # Per column the zeros are a uniform random subset of the fan_in rows:
+    # the mean row index of a column's k zeros is (n - 1)/2 with the standard
+    # error of sampling k of n without replacement,
+    # sqrt((n^2 - 1)/12 * (n - k)/(n - 1) / k). Few output columns make ties
+    # in any rank computed along the wrong axis, which pile zeros on low rows.
+    n, cols, k = 256, 2, 64
+    x = to_numpy(ki.Sparse(k / n, std=1.0, seed=5)((n, cols)))
+    se = math.sqrt((n * n - 1) / 12 * (n - k) / (n - 1) / k)
+    for j in range(cols):
+        rows = np.flatnonzero(x[:, j] == 0)
+        assert rows.size == k
+        assert abs(rows.mean() - (n - 1) / 2) < 5 * se, (j, rows.mean(), se)
+
+
+@pytest.mark.parametrize("n_in, n_out", [(4, 2), (2, 4)])
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+def test_zero_matrix_is_computed_in_the_dtype_asked(n_in, n_out, dtype):
+    from keras_inits.initializers.structured import zero_matrix
+
+    assert zero_matrix(n_in, n_out, dtype).dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("bad", [(True, 1), "ab", 1])
+@pytest.mark.parametrize("arg", ["input_axes", "output_axes"])
+def test_axes_must_be_integers_and_the_error_names_the_argument(arg, bad):
+    with pytest.raises(TypeError, match=rf"^Argument `{arg}` must be a list of integers or "
+                                        rf"None\. Received: {arg}="):
+        ki.KaimingNormal(**{arg: bad})
+
+
+# Keras' truncated normal is cut at 2 standard deviations of the normal it
+# is drawn from, whose std is std / 0.8796 (so the truncated sample has std).
+_CUT = 2 / 0.87962566103423978
+
+
+def _beyond_cut(init, n=40000):
+    x = to_numpy(init((n, 1))).astype(np.float64).ravel()
+    return float(np.mean(np.abs(x) > _CUT * init.stddev((n, 1))))
+
+
+def test_kaiming_normal_is_untruncated_by_default_and_truncated_on_request():
+    # An untruncated normal (torch.nn.init.kaiming_normal_) has P(|z| > 2.274)
+    # = erfc(2.274 / sqrt 2) = 0.023 beyond the cut; a sample of n = 40000 has
+    # standard error sqrt(p (1 - p) / n) = 0.00075. The truncated one has (almost) none.
+    p = math.erfc(_CUT / math.sqrt(2))
+    se = math.sqrt(p * (1 - p) / 40000)
+    assert abs(_beyond_cut(ki.KaimingNormal(seed=0)) - p) < 5 * se
+    assert abs(_beyond_cut(ki.KaimingNormal(truncated=False, seed=0)) - p) < 5 * se
+    # Keras' torch backend draws 4 candidates per value and keeps the last
+    # when all 4 are beyond the cut (p = 0.0455^4 = 4.3e-6): allow 1e-4.
+    assert _beyond_cut(ki.KaimingNormal(truncated=True, seed=0)) < 1e-4
+
+
+def test_kaiming_normal_default_config_uses_torch_names():
+    config = ki.KaimingNormal().get_config()
+    assert (config["nonlinearity"], config["mode"], config["negative_slope"]) == (
+        "relu", "fan_in", 0.0)
+
+
+@needs_float64
+def test_truncated_kaiming_is_drawn_in_float64_for_float64():
+    x = ki.KaimingNormal(truncated=True, seed=4)((64, 64), dtype="float64")
+    assert to_numpy(x).dtype == np.float64
+    assert _finer_than_float32(to_numpy(x))

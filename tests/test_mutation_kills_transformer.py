@@ -181,6 +181,13 @@ def _hub_encoder(blocks=2, extra=None):
             super().build(input_shape)
             if extra == "built":
                 self.extra = keras.layers.Dense(D, name="extra")
+            elif extra == "qknorm":  # a self-attention layer holding a norm
+                attention = _QKNormAttention(HEADS, D // HEADS, name="self_attention")
+                attention.build(input_shape, input_shape)
+                self._self_attention_layer = attention
+                self.extra = attention.qk_norm
+            elif extra == "wrapped":  # a layer holding exactly one Dense
+                self.extra = _Wrap1(name="extra")
             self.extra.build(input_shape)
 
     cls = WithExtra if extra else keras_hub.layers.TransformerEncoder
@@ -223,6 +230,38 @@ def test_hub_encoder_lists_the_leaf_not_its_container():
     model, _ = _hub_encoder(blocks=1, extra="nested")
     _, skipped = detect_roles(model)
     assert [name for name, why in skipped if "inside WithExtra" in why] == ["inner"]
+
+
+class _QKNormAttention(keras.layers.MultiHeadAttention):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.qk_norm = keras.layers.LayerNormalization(name="extra")
+
+
+class _Wrap1(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = keras.layers.Dense(D, name="inner")
+
+    def build(self, input_shape):
+        self.inner.build(input_shape)
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_hub_encoder_lists_the_leaf_of_a_one_layer_container():
+    model, _ = _hub_encoder(blocks=1, extra="wrapped")
+    _, skipped = detect_roles(model)
+    assert [name for name, why in skipped if "inside WithExtra" in why] == ["inner"]
+
+
+def test_hub_encoder_norm_inside_its_attention_is_a_norm_of_the_block():
+    model, (enc,) = _hub_encoder(blocks=1, extra="qknorm")
+    roles, skipped = detect_roles(model)
+    norm = [r for r in roles if r.layer is enc.extra]
+    assert {(r.role, r.weight, r.block) for r in norm} == {("norm", "gamma", 0), ("norm", "beta", 0)}
+    assert not [name for name, _ in skipped if name == "extra"]
 
 
 def test_hub_encoder_extra_norm_tracked_first_is_a_norm_of_the_block():
@@ -346,3 +385,568 @@ def test_registered_roles_blocks_parts_cross_and_attention():
     # it (b0), not to the block visited last (b1).
     ln = by[id(final.norm.gamma)]
     assert (ln.role, ln.block, ln.part) == ("norm", 0, "decoder")
+
+
+# ------------------------------ registered block: what its adapter omits ---
+
+class _Wrap(keras.layers.Layer):
+    def __init__(self, d, **kwargs):
+        super().__init__(**kwargs)
+        self.attn = _Attn(d, name="attn")
+
+    def call(self, x):
+        return self.attn(x)
+
+
+class _Mixed(keras.layers.Layer):
+    """A registered block whose adapter names only some parts. Tracked in this
+    order: an unnamed norm, a named 3-level q/k/v path, a named o, two unnamed
+    attentions (self, then cross), an unnamed Dense, a named norm."""
+
+    def __init__(self, d, **kwargs):
+        super().__init__(**kwargs)
+        self.pre = keras.layers.LayerNormalization(name="pre")
+        self.inner = _Wrap(d, name="inner")
+        self.oproj = keras.layers.Dense(d, name="oproj")
+        self.mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+        self.mha2 = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha2")
+        self.extra = keras.layers.Dense(d, name="extra")
+        self.ln = keras.layers.LayerNormalization(name="ln")
+
+    def call(self, inputs):
+        x, memory = inputs
+        x = x + self.oproj(self.inner(self.pre(x)))
+        x = x + self.mha(x, x)
+        x = x + self.mha2(x, memory)
+        return self.ln(x + self.extra(x))
+
+
+class _Head(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proj = keras.layers.Dense(3, name="proj")
+
+    def call(self, x):
+        return self.proj(x)
+
+
+def _build_mixed():
+    ki.register_roles(_Mixed, {"inner.attn.q": "q", "inner.attn.k": "k", "inner.attn.v": "v",
+                               "oproj": "o", "ln": "norm", "pre.gamma": "norm"}, part="decoder")
+    ki.register_roles(_Head, {"proj": "head"})
+    x, memory = keras.Input((SEQ, D)), keras.Input((SEQ, D))
+    block, head = _Mixed(D, name="mixed"), _Head(name="top")
+    return keras.Model([x, memory], head(block([x, memory]))), block, head
+
+
+def _mixed_model():
+    model, block, head = _build_mixed()
+    roles, skipped = detect_roles(model)
+    return block, head, {id(r.variable): r for r in roles}, skipped
+
+
+def test_registered_block_unnamed_norm_tracked_first_belongs_to_the_block():
+    block, _, by, _ = _mixed_model()
+    for variable, weight in ((block.pre.gamma, "gamma"), (block.pre.beta, "beta")):
+        r = by[id(variable)]
+        assert (r.role, r.weight, r.block, r.part) == ("norm", weight, 0, "decoder")
+
+
+def test_registered_block_gives_each_variable_one_role():
+    # "pre.gamma" is claimed by its path, then met again when the unnamed
+    # norm `pre` is found by type: the first claim wins.
+    model, block, _ = _build_mixed()
+    roles, _ = detect_roles(model)
+    assert len(roles) == len({id(r.variable) for r in roles})
+    assert [r.weight for r in roles if r.variable is block.pre.gamma] == ["gamma"]
+
+
+def test_registered_block_named_norm_beta_is_beta():
+    block, _, by, _ = _mixed_model()
+    assert by[id(block.ln.gamma)].weight == "gamma"
+    assert by[id(block.ln.beta)].weight == "beta"
+
+
+def test_registered_attention_is_the_parent_of_the_path():
+    block, _, by, _ = _mixed_model()
+    for name in "qkv":  # "inner.attn.q": the attention is inner.attn
+        assert by[id(getattr(block.inner.attn, name).kernel)].attention is block.inner.attn
+    assert by[id(block.oproj.kernel)].attention is block  # "oproj": the block itself
+
+
+def test_registered_block_unnamed_attentions_are_self_then_cross():
+    block, _, by, _ = _mixed_model()
+    first, second = by[id(block.mha._query_dense.kernel)], by[id(block.mha2._query_dense.kernel)]
+    assert (first.role, first.block, first.part, first.cross) == ("q", 0, "decoder", False)
+    assert (second.role, second.block, second.part, second.cross) == ("q", 0, "decoder", True)
+    assert first.attention is block.mha and second.attention is block.mha2
+
+
+def test_registered_block_unnamed_dense_is_listed_not_guessed():
+    block, _, by, skipped = _mixed_model()
+    assert id(block.extra.kernel) not in by
+    assert ("extra", "Dense inside _Mixed (no graph): FFN or head cannot be told apart") in skipped
+
+
+def test_registered_head_after_a_block_has_no_block():
+    _, head, by, _ = _mixed_model()
+    r = by[id(head.proj.kernel)]
+    assert (r.role, r.block) == ("head", None)
+
+
+# ------------------------------------------------------- _weight_kind ---
+
+@pytest.mark.parametrize("name, role, kind", [
+    ("beta", "norm", "beta"), ("bias", "norm", "beta"), ("offset", "norm", "beta"),
+    ("gamma", "norm", "gamma"), ("scale", "norm", "gamma"),
+    ("bias", "q", "bias"), ("query_bias", "q", "bias"), ("kernel", "q", "kernel"),
+    # T5's relative_attention_bias is a learned table, not an additive bias.
+    ("relative_attention_bias", "q", "kernel"),
+    ("embeddings", "embedding", "embeddings"), ("position_embeddings", "position", "embeddings"),
+    ("reverse_embeddings", "head", "kernel"),
+])
+def test_weight_kind_from_the_variable_name(name, role, kind):
+    from types import SimpleNamespace
+
+    from keras_inits.transformer import _weight_kind
+
+    assert _weight_kind(SimpleNamespace(name=name), role) == kind
+
+
+# -------------------------------------------------- qkv only for qkv ---
+
+def _ffn_model(width):
+    x = keras.Input((SEQ, D))
+    h = keras.layers.Add()([x, keras.layers.MultiHeadAttention(HEADS, KEY)(x, x)])
+    up = keras.layers.Dense(width, activation="relu", name="up")
+    down = keras.layers.Dense(D, name="down")
+    return keras.Model(x, keras.layers.Add()([h, down(up(h))])), up
+
+
+def test_xavier_ffn_kernel_of_width_divisible_by_3_is_not_split_as_qkv():
+    # Only a "qkv" kernel is drawn in three chunks; an FFN kernel (8, 12) is
+    # U(+-sqrt(3) sqrt(2 / (8 + 12))) = U(+-0.5477); split in three chunks it
+    # would be U(+-sqrt(3) sqrt(2 / (8 + 4))) = U(+-0.7071).
+    model, up = _ffn_model(12)
+    report = ki.init_transformer(model, "xavier", seed=0)
+    row = [r for r in report.rows if r.layer == up.kernel.path]
+    assert len(row) == 1 and row[0].note.endswith("U(+-0.5477)"), row
+
+
+# ------------------------------------------ graph attention: self/cross ---
+
+def _roles_of(model, attention):
+    roles, _ = detect_roles(model)
+    return [r for r in roles if r.attention is attention and r.weight == "kernel"]
+
+
+@pytest.mark.parametrize("call", ["kw", "value_kw"])
+def test_attention_called_with_keywords_on_itself_is_self_attention(call):
+    x = keras.Input((SEQ, D))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    h = mha(query=x, value=x) if call == "kw" else mha(x, value=x)
+    model = keras.Model(x, h)
+    roles = _roles_of(model, mha)
+    assert len(roles) == 4 and all(r.cross is False and r.part == "encoder" for r in roles)
+
+
+@pytest.mark.parametrize("call", ["kw", "positional"])
+def test_attention_with_a_different_key_is_cross_attention(call):
+    x, m = keras.Input((SEQ, D)), keras.Input((SEQ, D))
+    dec = keras.layers.MultiHeadAttention(HEADS, KEY, name="dec")
+    h = dec(x, x, use_causal_mask=True)
+    cross = keras.layers.MultiHeadAttention(HEADS, KEY, name="cross")
+    out = cross(query=h, value=h, key=m) if call == "kw" else cross(h, h, m)
+    model = keras.Model([x, m], out)
+    roles = _roles_of(model, cross)
+    assert len(roles) == 4
+    assert all((r.cross, r.part, r.block) == (True, "decoder", 0) for r in roles)
+
+
+@pytest.mark.parametrize("memory_first", [False, True])
+def test_cross_attention_joins_the_latest_decoder_block_not_a_later_encoder(memory_first):
+    # Whichever of the decoder's and the encoders' self-attention comes later
+    # in the model's order, cross attention belongs to the decoder block.
+    memory, tokens = keras.Input((SEQ, D)), keras.Input((SEQ, D))
+    if memory_first:
+        tokens, memory = memory, tokens
+    dec = keras.layers.MultiHeadAttention(HEADS, KEY, name="dec")
+    h = dec(tokens, tokens, use_causal_mask=True)
+    # Two encoder blocks: the latest upstream one has index 1, the decoder's 0.
+    enc0 = keras.layers.MultiHeadAttention(HEADS, KEY, name="enc0")
+    e = enc0(memory, memory)
+    enc = keras.layers.MultiHeadAttention(HEADS, KEY, name="enc")
+    e = enc(e, e)
+    cross = keras.layers.MultiHeadAttention(HEADS, KEY, name="cross")
+    model = keras.Model([tokens, memory], cross(h, e))
+    roles = _roles_of(model, cross)
+    assert len(roles) == 4
+    assert all((r.cross, r.part, r.block) == (True, "decoder", 0) for r in roles)
+    assert all(r.part == "encoder" for r in _roles_of(model, enc))
+
+
+def test_attention_of_a_subclassed_model_is_encoder_self_attention():
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.mha = keras.layers.MultiHeadAttention(HEADS, KEY)
+
+        def call(self, x):
+            return self.mha(x, x)
+
+    model = Sub()
+    model(np.zeros((1, SEQ, D), "float32"))
+    roles = _roles_of(model, model.mha)
+    assert len(roles) == 4
+    assert all(r.cross is False and (r.part, r.block) == ("encoder", 0) for r in roles)
+
+
+# ------------------------------------------------- Conv1D kernel fans ---
+
+class _ConvBlock(keras.layers.Layer):
+    """A GPT-style block whose FFN input is a Conv1D (kernel (k, in, out))."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+        self.fc = keras.layers.Conv1D(2 * D, 3, padding="same", name="fc")
+        self.proj = keras.layers.Dense(D, name="proj")
+
+    def call(self, x):
+        x = x + self.mha(x, x)
+        return x + self.proj(self.fc(x))
+
+
+def test_conv1d_kernel_of_a_registered_block_uses_conv_fans():
+    # Xavier with Keras' conv fans: (3 * 8, 3 * 16) -> limit sqrt(3) sqrt(2 / 72)
+    # = 0.2887 (in/out of the last two axes alone would give 0.3536).
+    ki.register_roles(_ConvBlock, {"fc": "ffn_in", "proj": "ffn_out"})
+    x = keras.Input((SEQ, D))
+    block = _ConvBlock(name="convblock")
+    model = keras.Model(x, block(x))
+    report = ki.init_transformer(model, "xavier", seed=0)
+    row = [r for r in report.rows if r.layer == block.fc.kernel.path]
+    assert len(row) == 1 and row[0].note.endswith("U(+-0.2887)"), row
+
+
+# ------------------------------------- embeddings, positions, qkv plans ---
+
+def _note(report, variable):
+    rows = [r for r in report.rows if r.layer == variable.path]
+    assert len(rows) == 1, rows
+    return rows[0].note
+
+
+def _embedded_model():
+    keras_hub = pytest.importorskip("keras_hub")
+    tokens = keras.Input((SEQ,), dtype="int32")
+    table = keras.layers.Embedding(10, D, name="table")
+    position = keras_hub.layers.PositionEmbedding(SEQ, name="position")
+    h = table(tokens)
+    h = keras.layers.Add()([h, position(h)])
+    h = keras.layers.Add()([h, keras.layers.MultiHeadAttention(HEADS, KEY)(h, h)])
+    return keras.Model(tokens, keras.layers.Dense(3)(h)), table, position
+
+
+def test_small_init_draws_token_and_position_tables():
+    # Nguyen & Salazar 2019: N(0, sqrt(2 / (5 d))), d = 8: std 0.2236.
+    model, table, position = _embedded_model()
+    report = ki.init_transformer(model, "small_init", seed=0)
+    assert _note(report, table.embeddings) == "N(0, 0.2236)"
+    assert _note(report, position.position_embeddings) == "N(0, 0.2236)"
+
+
+def test_t_fixup_embeddings_scaled_by_9n_to_the_minus_quarter():
+    # Huang et al. 2020: N(0, d^-1/2) x (9N)^(-1/4); d = 8, N = 1 encoder
+    # block: 0.35355 x 0.57735 = 0.2041 (also for the position table).
+    model, table, position = _embedded_model()
+    report = ki.init_transformer(model, "t_fixup", seed=0)
+    assert _note(report, table.embeddings) == "N(0, 0.2041)"
+    assert _note(report, position.position_embeddings) == "N(0, 0.2041)"
+
+
+class _FusedBlock(keras.layers.Layer):
+    """A block with a fused (d, 3d) qkv kernel."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.qkv = keras.layers.Dense(3 * D, name="qkv")
+        self.out = keras.layers.Dense(D, name="out")
+
+    def call(self, x):
+        q, k, v = keras.ops.split(self.qkv(x), 3, axis=-1)
+        scores = keras.ops.softmax(keras.ops.einsum("btd,bsd->bts", q, k))
+        return x + self.out(keras.ops.einsum("bts,bsd->btd", scores, v))
+
+
+def _fused_model():
+    ki.register_roles(_FusedBlock, {"qkv": "qkv", "out": "o"})
+    x = keras.Input((SEQ, D))
+    block = _FusedBlock(name="fused")
+    return keras.Model(x, block(x)), block
+
+
+def test_gpt2_fused_qkv_is_one_draw():
+    model, block = _fused_model()
+    report = ki.init_transformer(model, "gpt2", seed=0)
+    assert _note(report, block.qkv.kernel) == "encoder block 0; N(0, 0.02)"
+
+
+def test_small_init_leaves_a_fused_qkv_kernel():
+    ki.register_roles(_FusedBlock, {"qkv": "qkv", "out": "o"})
+    tokens = keras.Input((SEQ,), dtype="int32")
+    block = _FusedBlock(name="fused")
+    model = keras.Model(tokens, block(keras.layers.Embedding(10, D)(tokens)))
+    kernel = to_numpy(block.qkv.kernel).copy()
+    report = ki.init_transformer(model, "small_init", seed=0)
+    np.testing.assert_array_equal(to_numpy(block.qkv.kernel), kernel)
+    assert not [r for r in report.rows if r.layer == block.qkv.kernel.path]
+
+
+def test_xavier_fused_qkv_is_drawn_per_projection():
+    # Each of q, k, v: fans (8, 8): U(+-sqrt(3) sqrt(2 / 16)) = U(+-0.6124).
+    model, block = _fused_model()
+    report = ki.init_transformer(model, "xavier", seed=0)
+    assert _note(report, block.qkv.kernel) == (
+        "encoder block 0; q|k|v: U(+-0.6124) | U(+-0.6124) | U(+-0.6124)")
+
+
+class _GatedBlock(keras.layers.Layer):
+    """Attention plus a gated FFN: up * silu(gate), then down."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+        self.up = keras.layers.Dense(2 * D, name="up")
+        self.gate = keras.layers.Dense(2 * D, name="gate")
+        self.down = keras.layers.Dense(D, name="down")
+
+    def call(self, x):
+        x = x + self.mha(x, x)
+        return x + self.down(self.up(x) * keras.ops.silu(self.gate(x)))
+
+
+@pytest.mark.parametrize("scheme, expected", [
+    # DeepNorm, encoder-only N = 1: beta = (8N)^(-1/4) = 0.5946 times Xavier
+    # normal sqrt(2 / (8 + 16)) = 0.2887: N(0, 0.1716).
+    ("deepnet", "N(0, 0.1716)"),
+    # T-Fixup encoder: 0.67 N^(-1/4) times Xavier uniform sqrt(3) 0.2887 = 0.5.
+    ("t_fixup", "U(+-0.335)"),
+])
+def test_gate_kernel_of_a_gated_ffn_is_scaled_like_the_ffn(scheme, expected):
+    ki.register_roles(_GatedBlock, {"up": "ffn_in", "gate": "ffn_gate", "down": "ffn_out"})
+    x = keras.Input((SEQ, D))
+    block = _GatedBlock(name="gated")
+    model = keras.Model(x, block(x))
+    report = ki.init_transformer(model, scheme, seed=0)
+    assert _note(report, block.gate.kernel) == f"encoder block 0; {expected}"
+    assert _note(report, block.up.kernel) == f"encoder block 0; {expected}"
+
+
+class _CrossOnly(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cross = _Attn(D, name="cross")
+
+    def call(self, inputs):
+        x, memory = inputs
+        return x + self.cross(x, memory)
+
+
+def test_a_layer_with_only_cross_attention_roles_is_a_block():
+    ki.register_roles(_CrossOnly, {}, part="decoder",
+                      cross={"cross.q": "q", "cross.k": "k", "cross.v": "v", "cross.o": "o"})
+    x, memory = keras.Input((SEQ, D)), keras.Input((SEQ, D))
+    layer = _CrossOnly(name="cross_only")
+    model = keras.Model([x, memory], layer([x, memory]))
+    roles, _ = detect_roles(model)
+    v = [r for r in roles if r.variable is layer.cross.v.kernel]
+    assert [(r.role, r.block, r.part, r.cross) for r in v] == [("v", 0, "decoder", True)]
+
+
+def test_report_notes_name_the_constants_of_norms_and_biases():
+    x = keras.Input((SEQ, D))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    norm = keras.layers.LayerNormalization(name="norm")
+    model = keras.Model(x, norm(keras.layers.Add()([x, mha(x, x)])))
+    report = ki.init_transformer(model, "xavier", seed=0)
+    assert _note(report, norm.gamma) == "encoder block 0; = 1"
+    assert _note(report, norm.beta) == "encoder block 0; = 0"
+    assert _note(report, mha._query_dense.bias) == "encoder block 0; = 0"
+
+
+class _NarrowFused(keras.layers.Layer):
+    """A fused qkv kernel (6, 24): input width 6, three projections of 8."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.qkv = keras.layers.Dense(3 * D, name="qkv")
+        self.out = keras.layers.Dense(6, name="out")
+
+    def call(self, x):
+        q, k, v = keras.ops.split(self.qkv(x), 3, axis=-1)
+        scores = keras.ops.softmax(keras.ops.einsum("btd,bsd->bts", q, k))
+        return x + self.out(keras.ops.einsum("bts,bsd->btd", scores, v))
+
+
+def _narrow_fused_model():
+    ki.register_roles(_NarrowFused, {"qkv": "qkv", "out": "o"})
+    x = keras.Input((SEQ, 6))
+    block = _NarrowFused(name="narrow")
+    return keras.Model(x, block(x)), block
+
+
+def test_fused_qkv_chunks_are_seeded_distinct_and_of_the_kernel_shape():
+    model, block = _narrow_fused_model()
+    ki.init_transformer(model, "xavier", seed=3)
+    first = to_numpy(block.qkv.kernel).copy()
+    assert first.shape == (6, 24)
+    q, k, v = first[:, :8], first[:, 8:16], first[:, 16:]
+    assert not np.array_equal(q, k) and not np.array_equal(k, v) and not np.array_equal(q, v)
+    # Each chunk: fans (6, 8), U(+-sqrt(3) sqrt(2 / 14)) = U(+-0.6547).
+    assert np.abs(first).max() <= 0.6547 + 1e-6
+    ki.init_transformer(model, "xavier", seed=3)
+    np.testing.assert_array_equal(to_numpy(block.qkv.kernel), first)
+
+
+def test_schemes_draw_in_float32_whatever_floatx():
+    # Variables stay float32; floatx float16 must not round the draws.
+    model, block = _fused_model()
+    got = {}
+    for floatx in ("float32", "float16"):
+        old = keras.config.floatx()
+        keras.config.set_floatx(floatx)
+        try:
+            for scheme in ("xavier", "gpt2"):
+                before = {v.path: float(np.std(to_numpy(v).astype(np.float64)))
+                          for v in model.weights}
+                report = ki.init_transformer(model, scheme, seed=1)
+                got[(floatx, scheme)] = [to_numpy(v).copy() for v in model.weights]
+                # The report's stds are float32 stds of the float32 weights.
+                for row in report.rows:
+                    v = next(v for v in model.weights if v.path == row.layer)
+                    assert row.before == pytest.approx(before[row.layer], rel=1e-5, abs=1e-7)
+                    assert row.after == pytest.approx(
+                        float(np.std(to_numpy(v).astype(np.float64))), rel=1e-5, abs=1e-7)
+        finally:
+            keras.config.set_floatx(old)
+    for scheme in ("xavier", "gpt2"):
+        for a, b in zip(got[("float32", scheme)], got[("float16", scheme)]):
+            np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------- init_transformer args ---
+
+def _small_encoder():
+    x = keras.Input((SEQ, D))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    return keras.Model(x, keras.layers.Add()([x, mha(x, x)])), mha
+
+
+def test_init_transformer_errors_name_the_argument_and_value():
+    model, _ = _small_encoder()
+    with pytest.raises(TypeError, match=r"`model` must be a keras.Model\. Received: model of type list"):
+        ki.init_transformer([model])
+    with pytest.raises(TypeError, match=r"`seed`.*seed=1\.5"):
+        ki.init_transformer(model, seed=1.5)
+    with pytest.raises(ValueError, match=r"^Argument `num_layers` must be a positive integer or "
+                                         r"None\. Received: num_layers=0$"):
+        ki.init_transformer(model, num_layers=0)
+    with pytest.raises(ValueError, match=r"`initializer_range`.*initializer_range=0"):
+        ki.init_transformer(model, initializer_range=0)
+
+
+def test_init_transformer_on_a_built_model_without_weights_says_so():
+    x = keras.Input((SEQ, D))
+    model = keras.Model(x, keras.layers.ReLU()(x))
+    with pytest.raises(ValueError, match="is not built or has no weights"):
+        ki.init_transformer(model)
+
+
+def test_gpt2_with_num_layers_1():
+    # GPT-2: residual projections N(0, 0.02 / sqrt(2 L)), L = 1: 0.01414.
+    model, mha = _small_encoder()
+    report = ki.init_transformer(model, "gpt2", num_layers=1, seed=0)
+    assert _note(report, mha._output_dense.kernel) == "encoder block 0; N(0, 0.01414)"
+
+
+@pytest.mark.parametrize("part", ["encoder", "decoder"])
+def test_deepnet_num_layers_replaces_the_depth_of_the_part_found(part):
+    # One block found, num_layers=6: DeepNorm's encoder-only / decoder-only
+    # row with N = 6: alpha = (2N)^(1/4) = 1.861, beta = (8N)^(-1/4) = 0.3799;
+    # the other part is absent (not an encoder-decoder model).
+    x = keras.Input((SEQ, D))
+    h = keras.layers.MultiHeadAttention(HEADS, KEY)(x, x, use_causal_mask=part == "decoder")
+    model = keras.Model(x, keras.layers.Add()([x, h]))
+    report = ki.init_transformer(model, "deepnet", num_layers=6, seed=0)
+    deepnet = [n for n in report.notes if n.startswith("deepnet ")]
+    assert deepnet == [f"deepnet {part}: beta = 0.3799 applied; use residual alpha = 1.861 "
+                       "(LN(alpha * x + f(x)) in each post-LN block)"]
+
+
+def test_small_init_with_only_a_position_table():
+    keras_hub = pytest.importorskip("keras_hub")
+    x = keras.Input((SEQ, D))
+    position = keras_hub.layers.PositionEmbedding(SEQ, name="position")
+    h = keras.layers.Add()([x, position(x)])
+    model = keras.Model(x, keras.layers.Add()([h, keras.layers.MultiHeadAttention(HEADS, KEY)(h, h)]))
+    report = ki.init_transformer(model, "small_init", seed=0)
+    assert _note(report, position.position_embeddings) == "N(0, 0.2236)"
+
+
+def test_init_transformer_reports_the_derived_copy_it_refreshed():
+    # keras_hub's DINOv2 saves a copy of its position table; init_transformer
+    # refreshes it (structure.roles.sync_derived) and says so in its notes.
+    pytest.importorskip("keras_hub")
+    from tests.test_hub_families import build
+
+    report = ki.init_transformer(build("dinov2"), "gpt2", seed=0)
+    assert any("position_embeddings: set from interpolated" in n for n in report.notes)
+
+
+def test_init_transformer_report_rows_hold_role_stds_and_note():
+    model, mha = _small_encoder()
+    kernel = mha._query_dense.kernel
+    before = float(np.std(to_numpy(kernel).astype(np.float64)))
+    report = ki.init_transformer(model, "mimetic", seed=0)
+    after = float(np.std(to_numpy(kernel).astype(np.float64)))
+    (row,) = [r for r in report.rows if r.layer == kernel.path]
+    assert (row.action, row.stat, row.note) == ("q kernel", "std", "encoder block 0; mimetic")
+    assert row.before == pytest.approx(before, rel=1e-5)
+    assert row.after == pytest.approx(after, rel=1e-5) and after != pytest.approx(before)
+
+
+def test_small_init_draws_an_embedding_met_after_attention():
+    x, tokens = keras.Input((SEQ, D)), keras.Input((SEQ,), dtype="int32")
+    h = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")(x, x)
+    table = keras.layers.Embedding(10, D, name="table")
+    model = keras.Model([x, tokens], keras.layers.Add()([h, table(tokens)]))
+    report = ki.init_transformer(model, "small_init", seed=0)
+    assert _note(report, table.embeddings) == "N(0, 0.2236)"
+
+
+def test_layers_before_any_attention_are_input_projection_and_blockless_norm():
+    x = keras.Input((SEQ, D))
+    proj = keras.layers.Dense(D, name="proj")
+    norm = keras.layers.LayerNormalization(name="norm")
+    h = norm(proj(x))
+    model = keras.Model(x, keras.layers.Add()([h, keras.layers.MultiHeadAttention(HEADS, KEY)(h, h)]))
+    roles, _ = detect_roles(model)
+    by = {id(r.variable): r for r in roles}
+    assert (by[id(proj.kernel)].role, by[id(proj.kernel)].block) == ("input", None)
+    assert (by[id(proj.bias)].role, by[id(proj.bias)].weight) == ("input", "bias")
+    assert (by[id(proj.kernel)].part, by[id(proj.kernel)].cross) == ("encoder", False)
+    for v in (norm.gamma, norm.beta):
+        assert (by[id(v)].role, by[id(v)].block, by[id(v)].part) == ("norm", None, "encoder")
+
+
+def test_cross_attention_without_a_decoder_block_is_not_counted_as_one():
+    # A cross attention with no decoder self-attention upstream gets a block
+    # of its own to hold its roles, but a block is counted by its
+    # self-attention and FFN: 1 encoder and 0 decoder blocks.
+    x, memory = keras.Input((SEQ, D)), keras.Input((SEQ, D))
+    e = keras.layers.MultiHeadAttention(HEADS, KEY, name="enc")(memory, memory)
+    out = keras.layers.MultiHeadAttention(HEADS, KEY, name="cross")(x, e)
+    model = keras.Model([x, memory], out)
+    report = ki.init_transformer(model, "xavier", seed=0)
+    assert "found 1 encoder and 0 decoder blocks (L = 1)" in report.notes

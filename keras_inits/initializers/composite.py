@@ -160,8 +160,10 @@ class Scaled(keras.initializers.VarianceScaling):
     uses the true einsum fans (for a MultiHeadAttention query kernel
     ``(d_model, heads, key_dim)``: ``fan_in = d_model``, not
     ``heads * d_model``). A base that is not fan-based ignores them. Its
-    ``scale``/``mode``/``distribution`` attributes are placeholders
-    (``distribution="scaled"``); the base decides the distribution.
+    ``scale``/``mode``/``distribution`` attributes are placeholders (1.0,
+    ``"fan_in"``, ``"scaled"``: not a distribution Keras knows, so code that
+    reads them as a VarianceScaling's cannot take a Scaled for its base);
+    the base decides the distribution.
 
     Args:
         base: the wrapped initializer (instance, name or config).

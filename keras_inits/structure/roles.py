@@ -47,7 +47,8 @@ class Adapter:
 
     @property
     def is_block(self) -> bool:
-        return bool(BLOCK_ROLES & set(self.roles.values()))
+        """A layer with projections (its own or cross-attention ones) is a block."""
+        return bool(BLOCK_ROLES & (set(self.roles.values()) | set(self.cross.values())))
 
     def part_of(self, layer) -> str:
         if self.part is None:
