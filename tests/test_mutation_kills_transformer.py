@@ -666,12 +666,12 @@ def test_t_fixup_embeddings_scaled_by_9n_to_the_minus_quarter():
 
 
 class _FusedBlock(keras.layers.Layer):
-    """A block with a fused (d, 3d) qkv kernel."""
+    """A block with a fused (width, 3 D) qkv kernel on inputs of `width`."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, width=D, **kwargs):
         super().__init__(**kwargs)
         self.qkv = keras.layers.Dense(3 * D, name="qkv")
-        self.out = keras.layers.Dense(D, name="out")
+        self.out = keras.layers.Dense(width, name="out")
 
     def call(self, x):
         q, k, v = keras.ops.split(self.qkv(x), 3, axis=-1)
@@ -679,10 +679,10 @@ class _FusedBlock(keras.layers.Layer):
         return x + self.out(keras.ops.einsum("bts,bsd->btd", scores, v))
 
 
-def _fused_model():
+def _fused_model(width=D):
     ki.register_roles(_FusedBlock, {"qkv": "qkv", "out": "o"})
-    x = keras.Input((SEQ, D))
-    block = _FusedBlock(name="fused")
+    x = keras.Input((SEQ, width))
+    block = _FusedBlock(width, name="fused")
     return keras.Model(x, block(x)), block
 
 
@@ -775,29 +775,8 @@ def test_report_notes_name_the_constants_of_norms_and_biases():
     assert _note(report, mha._query_dense.bias) == "encoder block 0; = 0"
 
 
-class _NarrowFused(keras.layers.Layer):
-    """A fused qkv kernel (6, 24): input width 6, three projections of 8."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.qkv = keras.layers.Dense(3 * D, name="qkv")
-        self.out = keras.layers.Dense(6, name="out")
-
-    def call(self, x):
-        q, k, v = keras.ops.split(self.qkv(x), 3, axis=-1)
-        scores = keras.ops.softmax(keras.ops.einsum("btd,bsd->bts", q, k))
-        return x + self.out(keras.ops.einsum("bts,bsd->btd", scores, v))
-
-
-def _narrow_fused_model():
-    ki.register_roles(_NarrowFused, {"qkv": "qkv", "out": "o"})
-    x = keras.Input((SEQ, 6))
-    block = _NarrowFused(name="narrow")
-    return keras.Model(x, block(x)), block
-
-
 def test_fused_qkv_chunks_are_seeded_distinct_and_of_the_kernel_shape():
-    model, block = _narrow_fused_model()
+    model, block = _fused_model(width=6)  # kernel (6, 24): three projections of 8
     ki.init_transformer(model, "xavier", seed=3)
     first = to_numpy(block.qkv.kernel).copy()
     assert first.shape == (6, 24)
