@@ -10,7 +10,13 @@ Importing this package registers every initializer and layer with Keras, so
 __version__ = "0.1.0"
 
 from keras_inits import diagnostics, layers, structure
-from keras_inits.callbacks import InitCallback, LSUVCallback, ZeroResidualCallback
+from keras_inits.auto import auto_init
+from keras_inits.callbacks import (
+    AutoInitCallback,
+    InitCallback,
+    LSUVCallback,
+    ZeroResidualCallback,
+)
 from keras_inits.diagnostics import SignalReport, signal_report
 from keras_inits.fans import compute_fans, einsum_fans
 from keras_inits.gain import calculate_gain
@@ -38,6 +44,7 @@ from keras_inits.structure import register_roles
 from keras_inits.transformer import init_transformer
 
 __all__ = [
+    "AutoInitCallback",
     "ICNR",
     "ChronoBias",
     "DeltaOrthogonal",
@@ -55,6 +62,7 @@ __all__ = [
     "XavierUniform",
     "ZerO",
     "ZeroResidualCallback",
+    "auto_init",
     "calculate_gain",
     "compute_fans",
     "data_dependent_init",

@@ -108,3 +108,28 @@ class ZeroResidualCallback(InitCallback):
             rerun=rerun,
             verbose=verbose,
         )
+
+
+class AutoInitCallback(InitCallback):
+    """``InitCallback`` running :func:`keras_inits.auto_init` once per model.
+
+    Args:
+        data: optional batch source (inputs, or ``(x, y)`` for the head's
+            prior bias and the gradient check); see :func:`keras_inits.auto_init`.
+        verbose: 0 silent, 1 print the report.
+        **kwargs: passed to ``auto_init`` (``seed``, ``refine``).
+
+    Example:
+
+    >>> model.fit(x, y, callbacks=[ki.AutoInitCallback((x[:256], y[:256]), seed=0)])
+    """
+
+    def __init__(self, data=None, *, rerun: bool = False, verbose: int = 1, **kwargs):
+        from keras_inits.auto import _check_refine, auto_init
+
+        _check_refine(kwargs.get("refine"))
+        self.data = data
+        self.kwargs = kwargs
+        super().__init__(
+            functools.partial(auto_init, data=data, **kwargs), rerun=rerun, verbose=verbose
+        )

@@ -117,7 +117,7 @@ class Scheme:
     setting: str
     name: str
     build: Callable[[], keras.Model]
-    step: Callable[[keras.Model, np.ndarray], object] | None = None
+    step: Callable[[keras.Model, tuple], object] | None = None  # (model, (x, y))
 
 
 def schemes(full: bool, seed: int) -> list[Scheme]:
@@ -140,22 +140,34 @@ def schemes(full: bool, seed: int) -> list[Scheme]:
             plain,
             "lsuv (orthonormal)",
             mlp("glorot_uniform"),
-            lambda m, x: ki.lsuv(m, x, seed=seed, verbose=0),
+            lambda m, data: ki.lsuv(m, data, seed=seed, verbose=0),
+        ),
+        Scheme(
+            plain,
+            "auto_init",
+            mlp("glorot_uniform"),
+            lambda m, data: ki.auto_init(m, data, seed=seed),
         ),
         Scheme(res, "keras default (glorot_uniform)", lambda: residual_mlp(blocks)),
         Scheme(
             res,
             "zero_residual(zero_last)",
             lambda: residual_mlp(blocks),
-            lambda m, x: ki.zero_residual(m, mode="zero_last"),
+            lambda m, data: ki.zero_residual(m, mode="zero_last"),
         ),
         Scheme(
             res,
             "zero_residual(fixup)",
             lambda: residual_mlp(blocks),
-            lambda m, x: ki.zero_residual(m, mode="fixup", seed=seed),
+            lambda m, data: ki.zero_residual(m, mode="fixup", seed=seed),
         ),
         Scheme(res, "ResidualScale gate", lambda: residual_mlp(blocks, gate=True)),
+        Scheme(
+            res,
+            "auto_init",
+            lambda: residual_mlp(blocks),
+            lambda m, data: ki.auto_init(m, data, seed=seed),
+        ),
     ]
     return out
 
@@ -166,8 +178,8 @@ def run_one(scheme: Scheme, data, epochs: int, seed: int, verbose: int = 0) -> R
     model = scheme.build()
     run = Run(scheme.setting, scheme.name)
     start = time.perf_counter()
-    if scheme.step is not None:
-        run.report = scheme.step(model, x_tr[:256])
+    if scheme.step is not None:  # the step gets (x, y) of 256 training samples
+        run.report = scheme.step(model, (x_tr[:256], y_tr[:256]))
     run.layer_variances = layer_variances(model, x_tr[:256])
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),

@@ -279,6 +279,65 @@ def _record_calls(graph, outer, calls) -> dict:
     return out
 
 
+@dataclasses.dataclass
+class OutputChain:
+    """What a graph model applies to one leaf layer's output, up to the next
+    layer with weights (normalization layers and PReLU are passed through).
+
+    Attributes:
+        layer: the leaf layer.
+        ops: the operations applied in order (weightless layers, norms,
+            PReLU, and Keras operations such as ``keras.ops.relu``), each the
+            only user of the previous one's output.
+        end: why the chain stops: ``"weighted layer NAME"``, ``"model output"``,
+            ``"output of nested model NAME"``, ``"merge NAME"`` (an operation
+            with several graph inputs), ``"nested model NAME"``, ``"used by N
+            operations"`` or ``"unused"``.
+    """
+
+    layer: keras.layers.Layer
+    ops: list
+    end: str
+
+
+def _chain(graph, start, outputs, scope) -> tuple[list, str]:
+    ops, j = [], start
+    while True:
+        if j in outputs:
+            return ops, "model output" if scope is None else f"output of nested model {scope}"
+        kids = sorted(set(graph.children[j]))
+        if len(kids) != 1:
+            return ops, "unused" if not kids else f"used by {len(kids)} operations"
+        node = graph.nodes[kids[0]]
+        op = node.operation
+        if op is None or is_graph_model(op):
+            return ops, f"nested model {getattr(op, 'name', '?')}"
+        if len(graph.parents[kids[0]]) > 1:
+            return ops, f"merge {op.name}"
+        if isinstance(op, keras.layers.Layer) and op.weights and not isinstance(
+            op, (*NORM_TYPES, keras.layers.PReLU)
+        ):
+            return ops, f"weighted layer {op.name}"
+        ops.append(op)
+        j = kids[0]
+
+
+def output_chains(model) -> dict[int, OutputChain]:
+    """``id(layer) -> OutputChain`` for every leaf layer of a graph model
+    (``{}`` without a graph), from its first call. Nested graph models are
+    analysed in place; a chain does not leave the model it is in."""
+    out, outputs = {}, {}
+    for scope, graph, i, node in _operation_nodes(model):
+        op = node.operation
+        if isinstance(op, keras.layers.Layer) and id(op) not in out:
+            if id(graph) not in outputs:
+                tensors = keras.tree.flatten(_functional(scope).outputs)
+                outputs[id(graph)] = {graph.producer(t) for t in tensors}
+            ops, end = _chain(graph, i, outputs[id(graph)], None if scope is model else scope.name)
+            out[id(op)] = OutputChain(op, ops, end)
+    return out
+
+
 # --- Residual branches -------------------------------------------------------
 #
 # A residual merge is an ``Add`` whose inputs share an ancestor in the graph.
@@ -584,28 +643,41 @@ def residual_branches(model) -> tuple[list[ResidualBranch], list[tuple[str, str]
         pairs.
     """
     branches, opaque = [], []
-    _collect(model, branches, opaque, [])
+    _collect(model, branches, opaque)
     for i, branch in enumerate(branches):
         branch.index = i
     return branches, opaque
 
 
-def _collect(model, branches, opaque, seen_models):
+def _operation_nodes(model, seen_models=None):
+    """``(graph model, _Graph, index, node)`` for every operation node of
+    `model`'s graph and of the graph models nested in it (each model once,
+    expanded where it is called), in topological order."""
     functional = _functional(model)
     if functional is None:
-        opaque.append((model.name, "subclassed model: no layer graph to analyse"))
         return
+    seen_models = [] if seen_models is None else seen_models
     graph = _Graph(functional)
-    for node in graph.nodes:
+    for i, node in enumerate(graph.nodes):
         op = node.operation
         if node.is_input or op is None:
             continue
         if is_graph_model(op):
             if not _contains(seen_models, op):
                 seen_models.append(op)
-                _collect(op, branches, opaque, seen_models)
-        elif _is_add(op):
-            found, why = _analyse_merge(graph, node, model.name)
+                yield from _operation_nodes(op, seen_models)
+        else:
+            yield model, graph, i, node
+
+
+def _collect(model, branches, opaque):
+    if _functional(model) is None:
+        opaque.append((model.name, "subclassed model: no layer graph to analyse"))
+        return
+    for scope, graph, _, node in _operation_nodes(model):
+        op = node.operation
+        if _is_add(op):
+            found, why = _analyse_merge(graph, node, scope.name)
             branches.extend(found)
             if why:
                 opaque.append((op.name, why))

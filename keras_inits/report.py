@@ -21,6 +21,9 @@ class ReportRow:
         converged: False where an iterative step stopped at its cap.
         stat: the name of the statistic in `before`/`after`.
         note: anything else worth saying (a role, a fan, a reason).
+        activation: the nonlinearity found after the layer (auto_init).
+        measured: what validation measured after the step (auto_init: the
+            layer's output variance on the batch).
     """
 
     layer: str
@@ -33,6 +36,8 @@ class ReportRow:
     converged: bool = True
     stat: str = ""
     note: str = ""
+    activation: str = ""
+    measured: float | None = None
 
 
 def _fmt(value):
@@ -70,12 +75,15 @@ class InitReport:
         rows: one :class:`ReportRow` per touched layer or variable.
         skipped: ``(layer name, reason)`` for each layer left alone.
         notes: free-form lines (a recommended residual alpha, a warning).
+        validation: what the step measured to check itself (auto_init with
+            data: ``{"before": SignalReport, "after": SignalReport}``).
     """
 
     step: str
     rows: list[ReportRow] = dataclasses.field(default_factory=list)
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    validation: dict = dataclasses.field(default_factory=dict)
 
     def add(self, layer, action, **kwargs) -> ReportRow:
         row = ReportRow(layer=layer, step=self.step, action=action, **kwargs)
@@ -95,6 +103,10 @@ class InitReport:
             "rows": [dataclasses.asdict(r) for r in self.rows],
             "skipped": [list(s) for s in self.skipped],
             "notes": list(self.notes),
+            "validation": {k: {"findings": list(v.findings),
+                               "gradient_ratio": v.gradient_ratio,
+                               "variances": {s.name: s.variance for s in v.layers}}
+                           for k, v in self.validation.items()},
         }
 
     def to_rows(self) -> list[dict]:
@@ -104,9 +116,11 @@ class InitReport:
         return len(self.rows)
 
     def __str__(self):
-        header = ("layer", "action", "stat", "before", "after", "scale", "iters", "converged", "note")
+        header = ("layer", "action", "activation", "stat", "before", "after", "scale", "iters",
+                  "converged", "measured", "note")
         body = [
-            (r.layer, r.action, r.stat, r.before, r.after, r.scale, r.iterations, r.converged, r.note)
+            (r.layer, r.action, r.activation, r.stat, r.before, r.after, r.scale, r.iterations,
+             r.converged, r.measured, r.note)
             for r in self.rows
         ]
         iterative = any(r.iterations is not None for r in self.rows)

@@ -213,8 +213,8 @@ class _Detector:
             self._attention(layer, call)
         elif isinstance(layer, keras.layers.Embedding):
             self._role(Role(layer.embeddings, layer, "embedding", "embeddings"))
-            reverse = getattr(layer, "reverse_embeddings", None)
-            if reverse is not None and not getattr(layer, "tie_weights", True):
+            reverse = getattr(layer, "reverse_embeddings", None)  # only when untied
+            if isinstance(reverse, keras.Variable):
                 self._role(Role(reverse, layer, "head", "kernel"))
         elif self.positions and isinstance(layer, self.positions):
             for v in layer.weights:

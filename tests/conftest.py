@@ -50,6 +50,7 @@ CORE_FILES = (
     "test_metainit.py",
     "test_structure.py",
     "test_host.py",
+    "test_auto.py",
 )
 
 

@@ -517,12 +517,14 @@ def test_init_report_to_dict_is_plain_json_data():
         "rows": [
             {"layer": "d0", "step": "lsuv", "action": "lsuv", "before": 2.0, "after": 1.0,
              "scale": 0.5, "iterations": 1, "converged": True, "stat": "output var",
-             "note": "pre-activation"},
+             "note": "pre-activation", "activation": "", "measured": None},
             {"layer": "d2", "step": "lsuv", "action": "lsuv", "before": 9.0, "after": 1.5,
-             "scale": 0.4, "iterations": 10, "converged": False, "stat": "", "note": ""},
+             "scale": 0.4, "iterations": 10, "converged": False, "stat": "", "note": "",
+             "activation": "", "measured": None},
         ],
         "skipped": [["d1", "frozen (trainable=False)"]],
         "notes": ["a note"],
+        "validation": {},
     }
     out = report.to_dict()
     assert out == expected and json.loads(json.dumps(out)) == expected

@@ -665,6 +665,34 @@ def test_t_fixup_embeddings_scaled_by_9n_to_the_minus_quarter():
     assert _note(report, position.position_embeddings) == "N(0, 0.2041)"
 
 
+def _fields(role):
+    return role.layer, role.role, role.weight, role.block
+
+
+def test_token_and_position_tables_roles_name_their_layer():
+    model, table, position = _embedded_model()
+    roles, _ = detect_roles(model)
+    by = {id(r.variable): r for r in roles}
+    assert _fields(by[id(table.embeddings)]) == (table, "embedding", "embeddings", None)
+    assert _fields(by[id(position.position_embeddings)]) == (position, "position", "embeddings", None)
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_reversible_embedding_untied_table_is_the_head(tie):
+    tokens = keras.Input((SEQ,), dtype="int32")
+    emb = keras.layers.ReversibleEmbedding(10, D, tie_weights=tie, name="emb")
+    h = emb(tokens)
+    h = keras.layers.Add()([h, keras.layers.MultiHeadAttention(HEADS, KEY)(h, h)])
+    model = keras.Model(tokens, emb(h, reverse=True))
+    roles, skipped = detect_roles(model)
+    mine = [_fields(r) + (r.variable.path,) for r in roles if r.layer is emb or r.variable.path.startswith("emb/")]
+    expected = [(emb, "embedding", "embeddings", None, "emb/embeddings")]
+    if not tie:
+        expected.append((emb, "head", "kernel", None, "emb/reverse_embeddings"))
+    assert mine == expected
+    assert skipped == []
+
+
 class _FusedBlock(keras.layers.Layer):
     """A block with a fused (width, 3 D) qkv kernel on inputs of `width`."""
 
@@ -929,3 +957,284 @@ def test_cross_attention_without_a_decoder_block_is_not_counted_as_one():
     model = keras.Model([x, memory], out)
     report = ki.init_transformer(model, "xavier", seed=0)
     assert "found 1 encoder and 0 decoder blocks (L = 1)" in report.notes
+
+
+# ------------------------------------------------ shared (reapplied) layers ---
+
+class _TwoAttentions(keras.layers.Layer):
+    """An unregistered subclassed layer holding two self-attention blocks."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first = keras.layers.MultiHeadAttention(HEADS, KEY, name="first")
+        self.second = keras.layers.MultiHeadAttention(HEADS, KEY, name="second")
+
+    def call(self, x):
+        x = x + self.first(x, x)
+        return x + self.second(x, x)
+
+
+class _Pair(keras.layers.Layer):
+    """An unregistered subclassed layer with weights and no attention."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = keras.layers.Dense(D, name="a")
+        self.b = keras.layers.Dense(D, name="b")
+
+    def call(self, x):
+        return x + self.b(self.a(x))
+
+
+def test_a_shared_layer_holding_two_attentions_counts_both_per_application():
+    from keras_inits.transformer import count_blocks
+
+    x = keras.Input((SEQ, D))
+    shared = _TwoAttentions(name="shared")
+    model = keras.Model(x, shared(shared(x)))
+    roles, _ = detect_roles(model)
+    assert count_blocks(roles) == (4, 0)
+    assert {(r.attention.name, r.block, r.uses) for r in roles} == {("first", 0, 2), ("second", 1, 2)}
+
+
+def test_a_shared_attention_counts_once_per_application():
+    from keras_inits.transformer import count_blocks
+
+    x = keras.Input((SEQ, D))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    h = x
+    for _ in range(3):
+        h = keras.layers.Add()([h, mha(h, h)])
+    roles, _ = detect_roles(keras.Model(x, h))
+    assert count_blocks(roles) == (3, 0) and {r.uses for r in roles} == {3}
+
+
+def test_a_shared_weighted_layer_without_attention_is_no_block():
+    from keras_inits.transformer import count_blocks
+
+    x = keras.Input((SEQ, D))
+    h = keras.layers.Add()([x, keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")(x, x)])
+    pair = _Pair(name="pair")
+    roles, skipped = detect_roles(keras.Model(x, pair(pair(h))))
+    assert count_blocks(roles) == (1, 0) and {r.uses for r in roles} == {1}
+    reason = "Dense inside _Pair (no graph): FFN or head cannot be told apart"
+    assert sorted(skipped) == [("a", reason), ("b", reason)]
+
+
+class _Holds(keras.layers.Layer):
+    """Holds an attention layer it does not apply (as Gemma3n's embedding
+    processor holds its text model), plus a Dense of its own."""
+
+    def __init__(self, attention, **kwargs):
+        super().__init__(**kwargs)
+        self.attention = attention
+        self.dense = keras.layers.Dense(D, name="own")
+
+    def build(self, shape):
+        self.dense.build(shape)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+@pytest.mark.parametrize("held_first", [True, False])
+def test_an_attention_also_held_by_a_later_layer_is_one_application(held_first):
+    from keras_inits.transformer import count_blocks
+
+    x = keras.Input((SEQ, D))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    holder = _Holds(mha, name="holder")
+    if held_first:  # met as an attribute first, then called
+        h = holder(x)
+        h = keras.layers.Add()([h, mha(h, h)])
+    else:  # called first, then met as an attribute
+        h = keras.layers.Add()([x, mha(x, x)])
+        h = holder(h)
+    roles, _ = detect_roles(keras.Model(x, h))
+    assert count_blocks(roles) == (1, 0)
+    assert {r.uses for r in roles if r.attention is mha} == {1}
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_graph_ffn_branch_ends_in_ffn_out(gated):
+    # The last projection of an attention-free residual branch writes into
+    # the residual stream (ffn_out); the ones before it are ffn_in.
+    x = keras.Input((SEQ, D))
+    h = keras.layers.Add()([x, keras.layers.MultiHeadAttention(HEADS, KEY)(x, x)])
+    up, down = keras.layers.Dense(2 * D, name="up"), keras.layers.Dense(D, name="down")
+    inner = up(h)
+    if gated:
+        gate = keras.layers.Dense(2 * D, activation="silu", name="gate")
+        inner = keras.layers.Multiply()([inner, gate(h)])
+    model = keras.Model(x, keras.layers.Add()([h, down(inner)]))
+    roles, _ = detect_roles(model)
+    found = {r.layer.name: (r.role, r.block) for r in roles if r.weight == "kernel" and r.attention is None}
+    expected = {"up": ("ffn_in", 0), "down": ("ffn_out", 0)}
+    if gated:
+        expected["gate"] = ("ffn_in", 0)
+    assert found == expected
+
+
+def test_draw_of_an_unknown_kind_names_it():
+    from keras_inits.transformer import _draw
+
+    with pytest.raises(ValueError, match="^Unknown draw 'laplace'.$"):
+        _draw(("laplace", 1.0), (2, 2), 0)
+
+
+def test_t_fixup_note_says_the_norms_were_kept():
+    model, _ = _small_encoder()
+    report = ki.init_transformer(model, "t_fixup", seed=0)
+    assert ("t_fixup: the paper trains without LayerNorm; the model's norms were kept "
+            "(gamma 1, beta 0)") in report.notes
+
+
+# ------------- which block a layer met without a graph call belongs to ---
+
+class _HoldsFinal(keras.layers.Layer):
+    """An unregistered holder of a registered non-block layer (_Final): its
+    sublayers are visited without a graph call, so _Final's norm joins the
+    block applied last before the holder."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.final = _Final(name="final")
+        self.proj = keras.layers.Dense(D, name="proj")
+
+    def build(self, shape):
+        self.final.norm.build(shape)
+        self.proj.build(shape)
+
+    def call(self, x):
+        return self.proj(self.final(x))
+
+
+def _final_norm_block(model, holder):
+    roles, _ = detect_roles(model)
+    (r,) = [r for r in roles if r.variable is holder.final.norm.gamma]
+    return r.block
+
+
+def _attend(mha, h):
+    return keras.layers.Add()([h, mha(h, h)])
+
+
+def _reapplied_attention(x):
+    a = keras.layers.MultiHeadAttention(HEADS, KEY, name="a")
+    b = keras.layers.MultiHeadAttention(HEADS, KEY, name="b")
+    return _attend(a, _attend(b, _attend(a, x))), 0  # a's block, applied last
+
+
+def _reapplied_holder(x):
+    shared = _TwoAttentions(name="shared")
+    c = keras.layers.MultiHeadAttention(HEADS, KEY, name="c")
+    return shared(_attend(c, shared(x))), 1  # the last block inside `shared`
+
+
+def _attribute_then_called(x):
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    b = keras.layers.MultiHeadAttention(HEADS, KEY, name="b")
+    h = _attend(b, _Holds(mha, name="holds")(x))  # mha: block 0 (attribute); b: block 1
+    return _attend(mha, h), 0
+
+
+def _holder_attribute_then_called(x):
+    shared = _TwoAttentions(name="shared")
+    c = keras.layers.MultiHeadAttention(HEADS, KEY, name="c")
+    h = _attend(c, _Holds(shared, name="holds")(x))  # shared: blocks 0, 1 (attribute); c: 2
+    return shared(h), 1
+
+
+@pytest.mark.parametrize("body", [_reapplied_attention, _reapplied_holder,
+                                  _attribute_then_called, _holder_attribute_then_called])
+def test_a_layer_met_without_a_graph_call_joins_the_latest_block(body):
+    ki.register_roles(_Final, {"norm": "norm"})
+    x = keras.Input((SEQ, D))
+    h, expected = body(x)
+    holder = _HoldsFinal(name="holder")
+    model = keras.Model(x, holder(h))
+    assert _final_norm_block(model, holder) == expected
+
+
+def test_an_attention_met_as_an_attribute_then_called_twice_counts_twice():
+    from keras_inits.transformer import count_blocks
+
+    x = keras.Input((SEQ, D))
+    mha = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+    h = _Holds(mha, name="holds")(x)
+    roles, _ = detect_roles(keras.Model(x, _attend(mha, _attend(mha, h))))
+    assert count_blocks(roles) == (2, 0)
+
+
+# ------------------------------------------ keras_hub blocks: by type only ---
+
+class _LooksLikeHub(keras.layers.Layer):
+    """keras_hub's private attribute names on a layer that is not keras_hub's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._self_attention_layer = keras.layers.MultiHeadAttention(HEADS, KEY, name="mha")
+        self._feedforward_intermediate_dense = keras.layers.Dense(2 * D, name="up")
+        self._feedforward_output_dense = keras.layers.Dense(D, name="down")
+
+    def build(self, shape):
+        self._self_attention_layer.build(shape, shape)
+        self._feedforward_intermediate_dense.build(shape)
+        self._feedforward_output_dense.build((*shape[:-1], 2 * D))
+
+    def call(self, x):
+        x = x + self._self_attention_layer(x, x)
+        return x + self._feedforward_output_dense(self._feedforward_intermediate_dense(x))
+
+
+def test_a_layer_with_keras_hub_attribute_names_is_not_a_keras_hub_block():
+    x = keras.Input((SEQ, D))
+    layer = _LooksLikeHub(name="fake")
+    roles, skipped = detect_roles(keras.Model(x, layer(x)))
+    assert {r.role for r in roles} == {"q", "k", "v", "o"}  # its attention, by type
+    assert ("up", "Dense inside _LooksLikeHub (no graph): FFN or head cannot be told apart") in skipped
+
+
+def test_an_unbuilt_keras_hub_block_in_a_subclassed_model_is_passed_over():
+    keras_hub = pytest.importorskip("keras_hub")
+
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.unused = keras_hub.layers.TransformerEncoder(8, 2)  # never called: no parts
+            self.dense = keras.layers.Dense(D)
+
+        def build(self, shape):
+            self.dense.build(shape)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Model()
+    model(np.zeros((1, SEQ, D), "float32"))
+    roles, _ = detect_roles(model)
+    assert not any(r.block is not None for r in roles)
+
+
+class _WrapNorm(keras.layers.Layer):
+    """A subclassed layer holding exactly one layer, a norm."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm = keras.layers.LayerNormalization(name="inner_ln")
+
+    def build(self, shape):
+        self.norm.build(shape)
+
+    def call(self, x):
+        return self.norm(x)
+
+
+def test_a_layer_holding_one_norm_gives_it_its_role():
+    x = keras.Input((SEQ, D))
+    wrap = _WrapNorm(name="wrap")
+    model = keras.Model(x, wrap(_attend(keras.layers.MultiHeadAttention(HEADS, KEY), x)))
+    roles, skipped = detect_roles(model)
+    by = {id(r.variable): r for r in roles}
+    assert by[id(wrap.norm.gamma)].role == "norm" and by[id(wrap.norm.beta)].weight == "beta"
+    assert skipped == []
