@@ -100,7 +100,6 @@ _OPS = {
     "Relu6": None, "HardSigmoid": None, "HardSilu": None, "HardSwish": None,
     "Softsign": None, "LogSigmoid": None, "Celu": None, "SoftShrink": None,
     "TanhShrink": None, "HardTanh": None, "HardShrink": None, "Squareplus": None,
-    "Sparsemax": None,
 }
 _PROBABILITY_OPS = ("Softmax", "LogSoftmax")
 
@@ -245,8 +244,9 @@ def find_activation(layer, chain=None) -> Activation:
             return found
         passed.append(f"{type(op).__name__} {op.name}" if isinstance(op, keras.layers.Layer)
                       else f"keras.ops {type(op).__name__}")
-    end = "no graph" if chain is None else chain.end
-    return Activation("linear", 1.0, f"none before {end}", passed=tuple(passed))
+    via = ("none found (no graph: only a fused activation is seen)" if chain is None
+           else f"none before {chain.end}")
+    return Activation("linear", 1.0, via, passed=tuple(passed))
 
 
 # --------------------------------------------------------------- helpers ---
@@ -641,11 +641,13 @@ def _refine_lsuv(plan, x, seed, heads, claimed):
                              "excepted; all-zero branch ends kept zero)")
 
 
-def _check_refine(refine):
+def _check_refine(refine, data):
     if refine not in REFINES:
         raise ValueError(
             f"Argument `refine` must be one of {list(REFINES)}. Received: refine={refine!r}"
         )
+    if refine is not None and data is None:
+        raise ValueError(f"Argument `refine`={refine!r} needs `data`. Received: data=None")
 
 
 def auto_init(model, data=None, *, seed: int | None = None, refine: str | None = None) -> InitReport:
@@ -693,9 +695,7 @@ def auto_init(model, data=None, *, seed: int | None = None, refine: str | None =
             f"{type(model).__name__}"
         )
     check_model_seed(seed)
-    _check_refine(refine)
-    if refine is not None and data is None:
-        raise ValueError(f"Argument `refine`={refine!r} needs `data`. Received: data=None")
+    _check_refine(refine, data)
     x = None if data is None else first_batch(data)
     labels = None if data is None else _labels(data)
     ensure_built(model, x)

@@ -127,7 +127,7 @@ class AutoInitCallback(InitCallback):
     def __init__(self, data=None, *, rerun: bool = False, verbose: int = 1, **kwargs):
         from keras_inits.auto import _check_refine, auto_init
 
-        _check_refine(kwargs.get("refine"))
+        _check_refine(kwargs.get("refine"), data)
         self.data = data
         self.kwargs = kwargs
         super().__init__(

@@ -335,6 +335,16 @@ def test_validation_measures_every_row_and_refine_lsuv_calibrates_all_but_the_he
         assert abs(float(np.var(to_numpy(pre(xs)))) - 1.0) <= 0.1
         layer.activation = keras.activations.tanh
     assert after.gradient_ratio is not None  # labels + a softmax head: a loss was chosen
+    # to_dict: plain JSON, the validation as findings, gradient ratio and variances.
+    import json
+
+    out = report.to_dict()
+    assert json.loads(json.dumps(out)) == out
+    assert out["validation"]["after"] == {
+        "findings": list(after.findings), "gradient_ratio": after.gradient_ratio,
+        "variances": {s.name: s.variance for s in after.layers}}
+    assert set(out["validation"]) == {"before", "after"}
+    assert out["validation"]["before"]["variances"]["d0"] != by_name["d0"].variance
 
 
 def test_errors_name_the_argument():
@@ -349,6 +359,8 @@ def test_errors_name_the_argument():
         ki.auto_init(model, seed=1.5)
     with pytest.raises(ValueError, match="refine"):
         ki.AutoInitCallback(refine="bad")
+    with pytest.raises(ValueError, match="refine.*needs `data`"):
+        ki.AutoInitCallback(refine="lsuv")
     bad = np.full((4, W), np.nan, dtype="float32")
     before = [to_numpy(v).copy() for v in model.weights]
     with pytest.raises(ValueError, match="NaN"):
@@ -409,3 +421,24 @@ def test_every_weight_of_a_real_model_is_set_or_listed(name):
     for v in model.weights:
         assert np.all(np.isfinite(to_numpy(v).astype(np.float64))), v.path
     assert all(why for _, why in report.skipped)
+
+
+def test_subclassed_model_sees_fused_activations_only_and_no_head():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a = keras.layers.Dense(W, activation="relu", name="a")
+            self.b = keras.layers.Dense(W, name="b")
+
+        def call(self, x):
+            return self.b(keras.ops.tanh(self.a(x)))
+
+    model = Net()
+    model(np.zeros((2, W), "float32"))
+    _spoil(model)
+    report = ki.auto_init(model, seed=0)
+    assert_moments(model.a.kernel, math.sqrt(2 / W))
+    assert_moments(model.b.kernel, 1 / math.sqrt(W))  # tanh unseen, no head rule
+    row = _rows(report)["b"]
+    assert row.activation == ("linear (gain 1; none found (no graph: only a fused "
+                              "activation is seen))")
