@@ -127,6 +127,7 @@ def run(name, build, x, transformer):
     row["init_tf"] = _step(
         "init_transformer", lambda: ki.init_transformer(model, "gpt2", seed=0)
     ) if transformer else "-"
+    row["auto_init"] = _step("auto_init", lambda: ki.auto_init(model, x, seed=0))
     outs = _outputs(model, x)
     row["finite"] = "yes" if all(np.isfinite(o).all() for o in outs) else "NO"
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,7 +189,7 @@ def main(argv=None):
     parser.add_argument("--source", choices=("all", "applications", "hub"), default="all")
     args = parser.parse_args(argv)
     cols = ["model", "weights", "residual", "reinit", "lsuv", "ddi", "zero_res", "init_tf",
-            "finite", "save/load", "s"]
+            "auto_init", "finite", "save/load", "s"]
     rows = []
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}")
     for name, build, x, transformer in models(args.quick, args.only, args.source):

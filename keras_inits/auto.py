@@ -38,11 +38,14 @@ forward and backward pass, adjust), for any Keras model:
      0, moving variance 1.
 3. Residual branches (:func:`keras_inits.graph.residual_branches`, outside
    transformer blocks) start at zero, :func:`keras_inits.zero_residual`'s
-   ``"auto"`` rule: the gamma of the branch's last normalization when that
-   is its last kernel-or-norm layer (Goyal et al. 2017), else the branch's
-   last kernel and bias 0; a branch with no normalization at all gets Fixup's
-   scaling too (Zhang et al. 2019): its other kernels times
-   ``L^(-1/(2m-2))``, L branches, m kernel layers in the branch.
+   ``"auto"`` rule (the same code): a layer scale after the last kernel
+   (ConvNeXt, CaiT) = 0, else the gamma of the branch's last normalization
+   when that is its last kernel-or-norm layer (Goyal et al. 2017), else the
+   branch's last kernel and bias 0; a branch with no normalization at all
+   gets Fixup's scaling too (Zhang et al. 2019): its other kernels times
+   ``L^(-1/(2m-2))``, L branches, m kernel layers in the branch. A branch
+   that rule cannot silence (it ends in a layer of unknown structure) is
+   listed in ``report.skipped``.
 4. The output head (a kernel layer whose output reaches a model output
    through activations only): kernel 0.1 x its rule above ("small": logits
    with std ~0.1 for unit-variance features, so the first predictions are
@@ -82,6 +85,8 @@ from keras_inits._model import (
 )
 from keras_inits.fans import gate_count, layer_fans, rnn_cell
 from keras_inits.gain import KNOWN_NONLINEARITIES, calculate_gain, second_moment
+from keras_inits.reinit import _NORM_VALUES as NORM_VALUES
+from keras_inits.reinit import _blocks as reinit_blocks
 from keras_inits.report import InitReport
 
 REFINES = (None, "lsuv")
@@ -251,8 +256,6 @@ def find_activation(layer, chain=None) -> Activation:
 
 # --------------------------------------------------------------- helpers ---
 
-_NORM_VALUES = {"gamma": 1.0, "scale": 1.0, "beta": 0.0, "moving_mean": 0.0,
-                "moving_variance": 1.0}
 
 
 def _std(variable) -> float:
@@ -368,11 +371,8 @@ def _rnn_rule(plan, top, cell):
     kernel, recurrent = cell.kernel, cell.recurrent_kernel
     before = _std(kernel)
     fan_in = int(kernel.shape[0])
-    limit = math.sqrt(6.0 / (fan_in + units))
-    seed = plan.seed_of(kernel)
-    blocks = [draw(keras.random.uniform, (fan_in, units), variable_seed(seed, f"gate{g}"),
-                   minval=-limit, maxval=limit) for g in range(gates)]
-    plan.set(kernel, np.concatenate(blocks, axis=-1))
+    plan.set(kernel, reinit_blocks(keras.initializers.GlorotUniform(), tuple(kernel.shape),
+                                   (fan_in, units), plan.seed_of(kernel), gates))
     seed = plan.seed_of(recurrent)
     plan.set(recurrent, np.concatenate(
         [orthogonal(units, units, variable_seed(seed, f"gate{g}")) for g in range(gates)],
@@ -411,7 +411,7 @@ def _timesteps(layer):
 
 def _norm_rule(plan, layer, claimed):
     touched = []
-    for attr, value in _NORM_VALUES.items():
+    for attr, value in NORM_VALUES:
         variable = getattr(layer, attr, None)
         if (not isinstance(variable, keras.Variable) or id(variable) in plan.done
                 or id(variable) in claimed):
@@ -458,45 +458,39 @@ def _kernel_layer(plan, layer, chain, head, labels):
     return activation
 
 
-def _residual(plan, branches, skip_ids):
-    """zero_residual's "auto" rule, with Fixup's scaling where a branch has
-    no normalization."""
-    from keras_inits.residual import fixup_factor
+def _residual(plan, branches, claimed):
+    """zero_residual's "auto" rule (residual._apply: a layer scale or the
+    last norm's gamma when it ends the branch, else the last kernel), with
+    Fixup's scaling of the other kernels where a branch has no normalization
+    at all. A branch the rule cannot silence is listed, not guessed."""
+    from keras_inits.residual import _apply, fixup_factor
 
     usable = [b for b in branches
-              if not any(id(v) in skip_ids for layer in b.layers for v in layer.weights)]
+              if not any(id(v) in claimed for layer in b.layers for v in layer.weights)]
     for branch in usable:
-        kernels = [layer for layer in branch.layers if graph.has_kernel(layer)]
-        norms = [layer for layer in branch.layers if graph.is_norm(layer)]
-        last = next((layer for layer in reversed(branch.layers)
-                     if graph.has_kernel(layer) or graph.is_norm(layer)), None)
-        if last is None:
-            continue
         if any(id(v) not in plan.trainable for layer in branch.layers for v in layer.weights
                if not v.name.startswith("moving_")):
             plan.report.skip(branch.name, "frozen layers in the branch: not zeroed")
             continue
-        if graph.is_norm(last):
-            gamma = graph.norm_scale(last)
-            if gamma is None:
-                plan.report.skip(branch.name, f"its last norm {last.name} has no scale")
-                continue
-            assign(gamma, np.zeros(tuple(gamma.shape)))
-            _amend(plan, last, f"{gamma.name} = 0 (residual branch {branch.name} starts at zero)")
+        zeroed = InitReport("zero_residual(auto)")
+        try:
+            _apply(zeroed, branch, "auto", len(usable), plan.seed_of)
+        except ValueError as err:
+            plan.report.skip(branch.name, f"not started at zero: {err}")
             continue
-        assign(graph.kernel_of(last), np.zeros(tuple(graph.kernel_of(last).shape)))
-        bias = getattr(last, "bias", None)
-        if isinstance(bias, keras.Variable):
-            assign(bias, np.zeros(tuple(bias.shape)))
-        _amend(plan, last, f"kernel and bias = 0 (end of residual branch {branch.name})")
-        if not norms and len(kernels) >= 2:
+        by_name = {layer.name: layer for layer in branch.layers + branch.kernel_layers}
+        for row in zeroed.rows:
+            layer = by_name[row.layer]
+            plan.done.update(id(v) for v in layer.weights)  # a layer scale has no other rule
+            _amend(plan, layer, f"{row.action} (residual branch {branch.name} starts at zero)")
+        kernels = branch.kernel_layers
+        if branch.last_norm is None and branch.last_scale is None and len(kernels) >= 2:
             factor = fixup_factor(len(usable), len(kernels))
             for layer in kernels[:-1]:
                 kernel = graph.kernel_of(layer)
                 assign(kernel, to_host(kernel) * np.float32(factor))
                 _amend(plan, layer, f"x {factor:.4g} Fixup (L = {len(usable)}, m = "
                                     f"{len(kernels)}: no normalization in {branch.name})")
-
 
 
 def _amend(plan, layer, note):

@@ -10,6 +10,7 @@ import pytest
 
 import keras_inits as ki
 from keras_inits.auto import find_activation
+from keras_inits.graph import layer_scale as graph_scale
 from keras_inits.graph import output_chains
 from tests.helpers import assert_moments, to_numpy
 
@@ -255,6 +256,47 @@ def test_residual_branches_norm_gamma_zero_and_fixup_without_norm():
     np.testing.assert_array_equal(to_numpy(model.get_layer("f3").bias), 0.0)
 
 
+class _Opaque(keras.layers.Layer):
+    """A weighted layer of unknown structure (holds a kernel layer of its own)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = keras.layers.Dense(W, name="inner")
+
+    def build(self, shape):
+        self.inner.build(shape)
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_a_branch_ending_in_a_layer_of_unknown_structure_is_listed_not_zeroed():
+    # Zeroing "d" would not silence the branch: _Opaque's bias still reaches
+    # the merge. zero_residual's rule refuses it; auto_init lists the branch.
+    x = keras.Input((W,))
+    b = keras.layers.Dense(W, activation="relu", name="d")(x)
+    model = keras.Model(x, keras.layers.Add()([x, _Opaque(name="opaque")(b)]))
+    _spoil(model)
+    report = ki.auto_init(model, seed=0)
+    assert_moments(model.get_layer("d").kernel, math.sqrt(2 / W))
+    (why,) = [why for name, why in report.skipped if name.startswith("block 0")]
+    assert why.startswith("not started at zero: the branch ends in layer 'opaque'")
+
+
+def test_a_branch_with_a_layer_scale_starts_at_zero_through_the_scale():
+    x = keras.Input((W,))
+    b = keras.layers.Dense(W, activation="relu", name="d1")(x)
+    b = keras.layers.Dense(W, name="d2")(b)
+    gate = ki.layers.ResidualScale(init=0.5, name="gate")
+    model = keras.Model(x, keras.layers.Add()([x, gate(b)]))
+    _spoil(model)
+    report = ki.auto_init(model, seed=0)
+    np.testing.assert_array_equal(to_numpy(graph_scale(gate)), 0.0)
+    assert_moments(model.get_layer("d1").kernel, math.sqrt(2 / W))  # no Fixup factor
+    assert_moments(model.get_layer("d2").kernel, 1 / math.sqrt(W))  # not zeroed
+    assert not [name for name, _ in report.skipped if name.startswith("gate")]
+
+
 def test_transformer_blocks_go_to_init_transformer():
     d = 64
     x = keras.Input((8, d))
@@ -361,6 +403,10 @@ def test_errors_name_the_argument():
         ki.AutoInitCallback(refine="bad")
     with pytest.raises(ValueError, match="refine.*needs `data`"):
         ki.AutoInitCallback(refine="lsuv")
+    with pytest.raises(ValueError, match="is not built"):
+        ki.auto_init(keras.Sequential([keras.layers.Dense(2)]))
+    with pytest.raises(ValueError, match="empty batch"):
+        ki.auto_init(model, np.zeros((0, W), "float32"))
     bad = np.full((4, W), np.nan, dtype="float32")
     before = [to_numpy(v).copy() for v in model.weights]
     with pytest.raises(ValueError, match="NaN"):
